@@ -1,0 +1,2 @@
+//! wires an agent: consensus, leader duties, HTTP
+proconsul-agent = { path = "crates/agent" }

@@ -1,0 +1,2 @@
+//! Rust client for the HTTP API
+proconsul-api = { path = "crates/api" }

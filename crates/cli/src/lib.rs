@@ -1,0 +1,2 @@
+//! the consul-compatible command tree
+proconsul-cli = { path = "crates/cli" }

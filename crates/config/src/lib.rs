@@ -1,0 +1,2 @@
+//! flags + HCL/JSON files -> validated RuntimeConfig
+proconsul-config = { path = "crates/config" }

@@ -1,0 +1,2 @@
+//! Raft (openraft) behind a narrow API
+proconsul-consensus = { path = "crates/consensus" }

@@ -1,0 +1,2 @@
+//! the ?filter= expression language (go-bexpr grammar)
+proconsul-filter = { path = "crates/filter" }

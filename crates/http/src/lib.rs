@@ -1,0 +1,2 @@
+//! the /v1 HTTP API (axum)
+proconsul-http = { path = "crates/http" }

@@ -1,0 +1,2 @@
+//! the deterministic replicated state machine
+proconsul-state = { path = "crates/state" }

@@ -1,0 +1,2 @@
+//! durable segmented write-ahead log
+proconsul-wal = { path = "crates/wal" }
