@@ -1,2 +1,1 @@
 //! wires an agent: consensus, leader duties, HTTP
-proconsul-agent = { path = "crates/agent" }

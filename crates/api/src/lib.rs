@@ -1,2 +1,1 @@
 //! Rust client for the HTTP API
-proconsul-api = { path = "crates/api" }

@@ -1,2 +1,1 @@
 //! the consul-compatible command tree
-proconsul-cli = { path = "crates/cli" }

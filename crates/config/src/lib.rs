@@ -1,2 +1,1 @@
 //! flags + HCL/JSON files -> validated RuntimeConfig
-proconsul-config = { path = "crates/config" }

@@ -1,2 +1,1 @@
 //! Raft (openraft) behind a narrow API
-proconsul-consensus = { path = "crates/consensus" }

@@ -1,2 +1,1 @@
 //! the ?filter= expression language (go-bexpr grammar)
-proconsul-filter = { path = "crates/filter" }

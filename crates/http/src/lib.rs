@@ -1,2 +1,1 @@
 //! the /v1 HTTP API (axum)
-proconsul-http = { path = "crates/http" }

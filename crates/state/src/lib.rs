@@ -1,2 +1,1 @@
 //! the deterministic replicated state machine
-proconsul-state = { path = "crates/state" }

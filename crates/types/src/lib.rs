@@ -1,2 +1,1 @@
 //! wire and domain types with Consul's exact JSON shapes
-proconsul-types = { path = "crates/types" }

@@ -1,2 +1,1 @@
 //! durable segmented write-ahead log
-proconsul-wal = { path = "crates/wal" }
