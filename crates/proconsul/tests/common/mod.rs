@@ -1,0 +1,197 @@
+//! Test harness: starts the real `proconsul` binary as a dev agent on free loopback ports
+//! and talks to it over real sockets. Every wait polls with a deadline; nothing sleeps to green.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The binary under test, built by cargo for this test target.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_proconsul"))
+}
+
+/// A port that was free a moment ago (the OS picks it).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local addr").port()
+}
+
+/// Polls `condition` every 20 ms until it returns `Some`, or panics after `deadline`.
+pub fn wait_for<T>(what: &str, deadline: Duration, mut condition: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = condition() {
+            return value;
+        }
+        assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A running agent process; killed when dropped.
+pub struct Agent {
+    child: Child,
+    pub http_port: u16,
+    pub dns_port: u16,
+    pub server_port: u16,
+    pub data_dir: Option<PathBuf>,
+    log_path: PathBuf,
+    _scratch: tempfile::TempDir,
+}
+
+pub struct AgentBuilder {
+    args: Vec<String>,
+    data_dir: Option<PathBuf>,
+    http_port: Option<u16>,
+}
+
+impl AgentBuilder {
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+    /// Runs `-server -bootstrap-expect=1 -data-dir=DIR` instead of `-dev`.
+    pub fn durable(mut self, dir: &Path) -> Self {
+        self.data_dir = Some(dir.to_path_buf());
+        self
+    }
+    pub fn http_port(mut self, port: u16) -> Self {
+        self.http_port = Some(port);
+        self
+    }
+    pub fn start(self) -> Agent {
+        let scratch = tempfile::tempdir().expect("tempdir");
+        let log_path = scratch.path().join("agent.log");
+        let http_port = self.http_port.unwrap_or_else(free_port);
+        let dns_port = free_port();
+        let server_port = free_port();
+        let mut cmd = Command::new(bin());
+        cmd.arg("agent");
+        match &self.data_dir {
+            Some(dir) => {
+                cmd.arg("-server").arg("-bootstrap-expect=1");
+                cmd.arg(format!("-data-dir={}", dir.display()));
+            }
+            None => {
+                cmd.arg("-dev");
+            }
+        }
+        cmd.args([
+            "-bind=127.0.0.1",
+            "-client=127.0.0.1",
+            "-node=test-node",
+            &format!("-http-port={http_port}"),
+            &format!("-dns-port={dns_port}"),
+            &format!("-server-port={server_port}"),
+            &format!("-serf-lan-port={}", free_port()),
+            &format!("-serf-wan-port={}", free_port()),
+            "-grpc-port=-1",
+        ]);
+        cmd.args(&self.args);
+        let log = std::fs::File::create(&log_path).expect("log file");
+        cmd.stdout(Stdio::from(log.try_clone().expect("clone log")));
+        cmd.stderr(Stdio::from(log));
+        let child = cmd.spawn().expect("spawn proconsul agent");
+        let mut agent = Agent {
+            child,
+            http_port,
+            dns_port,
+            server_port,
+            data_dir: self.data_dir,
+            log_path,
+            _scratch: scratch,
+        };
+        agent.wait_ready();
+        agent
+    }
+}
+
+impl Agent {
+    pub fn dev() -> AgentBuilder {
+        AgentBuilder { args: Vec::new(), data_dir: None, http_port: None }
+    }
+
+    /// Starts a dev agent with default test settings.
+    pub fn start_dev() -> Agent {
+        Agent::dev().start()
+    }
+
+    pub fn http_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.http_port)
+    }
+
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.http_port, path_and_query)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    fn wait_ready(&mut self) {
+        let url = self.url("/v1/status/leader");
+        let start = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("agent exited early with {status}; log:\n{}", self.log());
+            }
+            if let Ok(resp) = ureq::get(&url).call() {
+                if let Ok(body) = resp.into_body().read_to_string() {
+                    if body.trim() != "\"\"" && !body.trim().is_empty() {
+                        return;
+                    }
+                }
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "agent not ready; log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Runs a CLI command of the same binary against this agent.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.cli_with_stdin(args, None)
+    }
+
+    pub fn cli_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
+        use std::io::Write;
+        let mut cmd = Command::new(bin());
+        cmd.args(args)
+            .env("CONSUL_HTTP_ADDR", self.http_addr())
+            .env_remove("CONSUL_HTTP_TOKEN")
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn cli");
+        if let Some(input) = stdin {
+            child.stdin.take().expect("stdin").write_all(input).expect("write stdin");
+        }
+        child.wait_with_output().expect("cli output")
+    }
+
+    /// Sends SIGKILL and waits for the process to go.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and returns the exit status once it exits (deadline 10 s).
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        wait_for("agent exit after SIGTERM", Duration::from_secs(10), || {
+            self.child.try_wait().ok().flatten()
+        })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
