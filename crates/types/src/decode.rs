@@ -6,7 +6,9 @@
 //! Serde hands `deserialize_struct` the list of field names, so one wrapper deserializer can
 //! rename keys for every struct in the tree without per-type alias lists.
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::{Map, Value};
 
 /// Decodes `value` into `T`, matching struct field names case-insensitively and ignoring `_`.
@@ -21,7 +23,10 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Er
 }
 
 fn normalize(name: &str) -> String {
-    name.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect()
+    name.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 fn rename_keys(map: Map<String, Value>, fields: &'static [&'static str]) -> Map<String, Value> {
@@ -102,7 +107,11 @@ impl<'de> de::Deserializer<'de> for CaseInsensitive {
         self.deserialize_any(visitor)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Self::Error> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
         self.deserialize_any(visitor)
     }
 
@@ -126,7 +135,10 @@ struct Seq(std::vec::IntoIter<Value>);
 impl<'de> SeqAccess<'de> for Seq {
     type Error = serde_json::Error;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Self::Error> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Self::Error> {
         match self.0.next() {
             Some(value) => seed.deserialize(CaseInsensitive(value)).map(Some),
             None => Ok(None),
@@ -145,25 +157,35 @@ struct Entries {
 
 impl Entries {
     fn new(map: Map<String, Value>) -> Self {
-        Entries { iter: map.into_iter(), pending: None }
+        Entries {
+            iter: map.into_iter(),
+            pending: None,
+        }
     }
 }
 
 impl<'de> MapAccess<'de> for Entries {
     type Error = serde_json::Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
         match self.iter.next() {
             Some((key, value)) => {
                 self.pending = Some(value);
-                let key_de: de::value::StringDeserializer<serde_json::Error> = key.into_deserializer();
+                let key_de: de::value::StringDeserializer<serde_json::Error> =
+                    key.into_deserializer();
                 seed.deserialize(key_de).map(Some)
             }
             None => Ok(None),
         }
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
         let value = self.pending.take().unwrap_or(Value::Null);
         seed.deserialize(CaseInsensitive(value))
     }
@@ -203,8 +225,18 @@ mod tests {
         let outer: Outer = from_value(value).expect("decodes");
         assert_eq!(outer.name, "a");
         assert_eq!(outer.lock_delay, Some(5));
-        assert_eq!(outer.meta.get("lowerKey").map(String::as_str), Some("v"), "map keys are not renamed");
-        assert_eq!(outer.inner, Some(Inner { id: "x".into(), enable_tag_override: true }));
+        assert_eq!(
+            outer.meta.get("lowerKey").map(String::as_str),
+            Some("v"),
+            "map keys are not renamed"
+        );
+        assert_eq!(
+            outer.inner,
+            Some(Inner {
+                id: "x".into(),
+                enable_tag_override: true
+            })
+        );
         assert_eq!(outer.list[0].id, "y");
     }
 

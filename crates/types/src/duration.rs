@@ -31,15 +31,23 @@ pub fn parse(input: &str) -> Result<Duration, DurationError> {
     let mut rest = s;
     let mut total_ns: f64 = 0.0;
     while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
         if num_len == 0 {
             return Err(err());
         }
         let number: f64 = rest[..num_len].parse().map_err(|_| err())?;
         rest = &rest[num_len..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
-        let scale = UNITS.iter().find(|(name, _)| *name == unit).map(|(_, scale)| *scale).ok_or_else(err)?;
+        let scale = UNITS
+            .iter()
+            .find(|(name, _)| *name == unit)
+            .map(|(_, scale)| *scale)
+            .ok_or_else(err)?;
         total_ns += number * scale;
         rest = &rest[unit_len..];
     }
@@ -69,7 +77,10 @@ pub fn format(d: Duration) -> String {
     let hours = total_secs / 3600;
     let minutes = (total_secs % 3600) / 60;
     let secs = total_secs % 60;
-    let secs_text = trim_fraction(u128::from(secs as u64) * 1_000_000_000 + frac_ns, 1_000_000_000);
+    let secs_text = trim_fraction(
+        u128::from(secs as u64) * 1_000_000_000 + frac_ns,
+        1_000_000_000,
+    );
     if hours > 0 {
         format!("{hours}h{minutes}m{secs_text}s")
     } else if minutes > 0 {

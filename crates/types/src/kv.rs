@@ -11,7 +11,10 @@ pub struct KvEntry {
     pub lock_index: u64,
     pub key: String,
     pub flags: u64,
-    #[serde(serialize_with = "serialize_value", deserialize_with = "deserialize_value")]
+    #[serde(
+        serialize_with = "serialize_value",
+        deserialize_with = "deserialize_value"
+    )]
     pub value: Vec<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
@@ -20,14 +23,20 @@ pub struct KvEntry {
 }
 
 pub fn serialize_value<S: Serializer>(value: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    if value.is_empty() { s.serialize_none() } else { s.serialize_str(&BASE64.encode(value)) }
+    if value.is_empty() {
+        s.serialize_none()
+    } else {
+        s.serialize_str(&BASE64.encode(value))
+    }
 }
 
 pub fn deserialize_value<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
     let text: Option<String> = Option::deserialize(d)?;
     match text {
         None => Ok(Vec::new()),
-        Some(text) => BASE64.decode(text.as_bytes()).map_err(serde::de::Error::custom),
+        Some(text) => BASE64
+            .decode(text.as_bytes())
+            .map_err(serde::de::Error::custom),
     }
 }
 
@@ -59,7 +68,10 @@ mod tests {
             text,
             r#"{"LockIndex":0,"Key":"a","Flags":0,"Value":"aGk=","CreateIndex":5,"ModifyIndex":6}"#
         );
-        let empty = KvEntry { value: Vec::new(), ..entry };
+        let empty = KvEntry {
+            value: Vec::new(),
+            ..entry
+        };
         let text = serde_json::to_string(&empty).expect("serializes");
         assert!(text.contains(r#""Value":null"#));
         let back: KvEntry = serde_json::from_str(&text).expect("parses");

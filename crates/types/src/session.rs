@@ -115,8 +115,14 @@ mod tests {
     #[test]
     fn lock_delay_quirks() {
         assert_eq!(parse_lock_delay(&json!(15)), Ok(Duration::from_secs(15)));
-        assert_eq!(parse_lock_delay(&json!(2_000_000_000u64)), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_lock_delay(&json!("0.001s")), Ok(Duration::from_millis(1)));
+        assert_eq!(
+            parse_lock_delay(&json!(2_000_000_000u64)),
+            Ok(Duration::from_secs(2))
+        );
+        assert_eq!(
+            parse_lock_delay(&json!("0.001s")),
+            Ok(Duration::from_millis(1))
+        );
         assert_eq!(parse_lock_delay(&json!("5m")), Ok(MAX_LOCK_DELAY));
         assert_eq!(parse_lock_delay(&json!(0)), Ok(Duration::ZERO));
         assert!(parse_lock_delay(&json!("abc")).is_err());

@@ -1,0 +1,112 @@
+//! What the leader proposes and what applying it answers.
+//!
+//! A `Request` carries the proposer's wall clock (`now_ms`) so that applying it is a pure
+//! function of (state, request, log index): lock-delay windows are computed from it rather
+//! than from each replica's clock.
+
+use proconsul_types::catalog::{HealthCheck, Node};
+use proconsul_types::session::Session;
+use proconsul_types::txn::{TxnOp, TxnResponse};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    pub now_ms: u64,
+    pub command: Command,
+}
+
+/// How a KV PUT treats the existing entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SetMode {
+    /// Unconditional write; an existing lock is kept.
+    Plain,
+    /// Write only if the entry's ModifyIndex equals this (0: only if absent).
+    Cas(u64),
+    /// Take the lock for this session (and write).
+    Acquire(String),
+    /// Drop this session's lock (and write).
+    Release(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeleteMode {
+    Key,
+    Tree,
+    /// Delete only if the entry's ModifyIndex equals this.
+    Cas(u64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    KvSet {
+        key: String,
+        value: Vec<u8>,
+        flags: u64,
+        mode: SetMode,
+    },
+    KvDelete {
+        key: String,
+        mode: DeleteMode,
+    },
+    Txn {
+        ops: Vec<TxnOp>,
+    },
+    SessionCreate {
+        session: Session,
+    },
+    SessionDestroy {
+        id: String,
+    },
+    /// Registers (or updates) a node and its node-level checks.
+    NodeRegister {
+        node: Node,
+        checks: Vec<HealthCheck>,
+    },
+    /// Forgets KV tombstones at or below this index (the leader's tombstone GC).
+    TombstoneReap {
+        up_to_index: u64,
+    },
+}
+
+impl Command {
+    /// A short name for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::KvSet { .. } => "kv_set",
+            Command::KvDelete { .. } => "kv_delete",
+            Command::Txn { .. } => "txn",
+            Command::SessionCreate { .. } => "session_create",
+            Command::SessionDestroy { .. } => "session_destroy",
+            Command::NodeRegister { .. } => "node_register",
+            Command::TombstoneReap { .. } => "tombstone_reap",
+        }
+    }
+}
+
+/// Errors a committed command can answer with. Applying never panics; a command that cannot
+/// take effect leaves the state untouched and returns one of these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ApplyError {
+    #[error("invalid session {0:?}")]
+    InvalidSession(String),
+    #[error("missing session")]
+    MissingSession,
+    #[error("Missing node registration")]
+    MissingNode,
+    #[error("Missing check '{0}' registration")]
+    MissingCheck(String),
+    #[error("Check '{0}' is in critical state")]
+    CheckCritical(String),
+    #[error("session ID already exists")]
+    SessionExists,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// Nothing to say (registrations, reaps, raft-internal entries).
+    Done,
+    /// KV writes and deletes answer `true`/`false`.
+    Bool(bool),
+    Txn(TxnResponse),
+    Error(ApplyError),
+}

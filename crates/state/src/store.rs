@@ -1,0 +1,154 @@
+//! The state store: every table, and `apply`, the deterministic transition function.
+
+use crate::command::{Command, Request, Response};
+use crate::table::{Row, Table};
+use proconsul_types::catalog::{HealthCheck, Node};
+use proconsul_types::kv::KvEntry;
+use proconsul_types::session::Session;
+use std::collections::BTreeMap;
+
+impl Row for KvEntry {
+    fn secondary_key(&self) -> Option<&str> {
+        self.session.as_deref()
+    }
+}
+
+impl Row for Session {
+    fn secondary_key(&self) -> Option<&str> {
+        Some(&self.node)
+    }
+}
+
+impl Row for Node {}
+
+impl Row for HealthCheck {
+    fn secondary_key(&self) -> Option<&str> {
+        Some(&self.node)
+    }
+}
+
+/// Primary key of a check row: node name and check ID (a check ID is unique per node).
+pub fn check_key(node: &str, check_id: &str) -> String {
+    format!("{node}\u{0}{check_id}")
+}
+
+#[derive(Default)]
+pub struct Store {
+    pub(crate) kv: Table<KvEntry>,
+    /// Deleted KV keys -> the index of the delete, so blocking reads of deleted keys advance.
+    pub(crate) tombstones: Table<u64>,
+    pub(crate) sessions: Table<Session>,
+    pub(crate) nodes: Table<Node>,
+    pub(crate) checks: Table<HealthCheck>,
+    /// Key -> unix ms until which no session may acquire it (set when a lock holder's
+    /// session is invalidated).
+    pub(crate) lock_delays: BTreeMap<String, u64>,
+    pub(crate) last_index: u64,
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Store::default()
+    }
+
+    /// The raft index of the last applied command.
+    pub fn last_index(&self) -> u64 {
+        self.last_index
+    }
+
+    /// Applies one committed request at raft `index`. Total: never panics, and a command that
+    /// cannot take effect changes nothing and answers `Response::Error` (or `false`).
+    pub fn apply(&mut self, index: u64, request: &Request) -> Response {
+        let now_ms = request.now_ms;
+        let response = match &request.command {
+            Command::KvSet {
+                key,
+                value,
+                flags,
+                mode,
+            } => self.kv_set(index, now_ms, key, value, *flags, mode),
+            Command::KvDelete { key, mode } => Response::Bool(self.kv_delete(index, key, mode)),
+            Command::Txn { ops } => Response::Txn(self.txn_apply(index, now_ms, ops)),
+            Command::SessionCreate { session } => self.session_create(index, session),
+            Command::SessionDestroy { id } => {
+                self.session_invalidate(index, now_ms, id);
+                Response::Bool(true)
+            }
+            Command::NodeRegister { node, checks } => {
+                self.node_register(index, now_ms, node, checks)
+            }
+            Command::TombstoneReap { up_to_index } => {
+                self.tombstone_reap(index, *up_to_index);
+                Response::Done
+            }
+        };
+        self.advance(index);
+        response
+    }
+
+    /// Records an applied raft entry that carries no command (blank leader entries and
+    /// membership changes still move the index).
+    pub fn advance(&mut self, index: u64) {
+        self.last_index = self.last_index.max(index);
+        self.flush_watches();
+    }
+
+    pub(crate) fn tables_begin(&mut self) {
+        self.kv.begin();
+        self.tombstones.begin();
+        self.sessions.begin();
+    }
+
+    pub(crate) fn tables_commit(&mut self) {
+        self.kv.commit();
+        self.tombstones.commit();
+        self.sessions.commit();
+    }
+
+    pub(crate) fn tables_rollback(&mut self) {
+        self.kv.rollback();
+        self.tombstones.rollback();
+        self.sessions.rollback();
+    }
+
+    fn flush_watches(&mut self) {
+        self.kv.flush_watches();
+        self.tombstones.flush_watches();
+        self.sessions.flush_watches();
+        self.nodes.flush_watches();
+        self.checks.flush_watches();
+    }
+
+    pub(crate) fn fire_all_watches(&mut self) {
+        self.kv.fire_all_watches();
+        self.tombstones.fire_all_watches();
+        self.sessions.fire_all_watches();
+        self.nodes.fire_all_watches();
+        self.checks.fire_all_watches();
+    }
+
+    /// Live watch points across tables (for metrics and leak tests).
+    pub fn watch_points(&self) -> usize {
+        self.kv.watch_points()
+            + self.sessions.watch_points()
+            + self.nodes.watch_points()
+            + self.checks.watch_points()
+    }
+
+    pub fn nodes(&self) -> &Table<Node> {
+        &self.nodes
+    }
+
+    pub fn checks(&self) -> &Table<HealthCheck> {
+        &self.checks
+    }
+
+    pub fn sessions(&self) -> &Table<Session> {
+        &self.sessions
+    }
+}
+
+/// Consul never reports index 0 (clients would spin): it substitutes 1.
+pub fn nonzero(index: u64) -> u64 {
+    index.max(1)
+}

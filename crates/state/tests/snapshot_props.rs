@@ -1,0 +1,123 @@
+//! Property: applying a random command sequence directly, or up to a snapshot, restoring it
+//! into a fresh store and applying the rest, ends in byte-identical states.
+
+use proconsul_state::{Command, DeleteMode, Request, SetMode, Store};
+use proconsul_types::catalog::{CheckStatus, HealthCheck, Node};
+use proconsul_types::session::{Behavior, Session};
+use proconsul_types::txn::{KvVerb, TxnKvOp, TxnOp};
+use proptest::prelude::*;
+
+fn key() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["a", "a/b", "a/c", "b", "b/x/y", ""]).prop_map(String::from)
+}
+
+fn session_id() -> impl Strategy<Value = String> {
+    prop::sample::select(vec!["s1", "s2", "s3"]).prop_map(String::from)
+}
+
+fn command() -> impl Strategy<Value = Command> {
+    let set_mode = prop_oneof![
+        Just(SetMode::Plain),
+        (0u64..40).prop_map(SetMode::Cas),
+        session_id().prop_map(SetMode::Acquire),
+        session_id().prop_map(SetMode::Release),
+    ];
+    let delete_mode = prop_oneof![
+        Just(DeleteMode::Key),
+        Just(DeleteMode::Tree),
+        (0u64..40).prop_map(DeleteMode::Cas)
+    ];
+    let verb = prop::sample::select(vec![
+        KvVerb::Set,
+        KvVerb::Cas,
+        KvVerb::Delete,
+        KvVerb::Get,
+        KvVerb::Lock,
+        KvVerb::CheckNotExists,
+    ]);
+    let txn_op = (verb, key(), 0u64..40, prop::option::of(session_id())).prop_map(
+        |(verb, key, index, session)| {
+            TxnOp::Kv(TxnKvOp {
+                verb,
+                key,
+                value: b"t".to_vec(),
+                flags: 1,
+                index,
+                session,
+            })
+        },
+    );
+    prop_oneof![
+        (key(), any::<u8>(), set_mode).prop_map(|(key, v, mode)| Command::KvSet {
+            key,
+            value: vec![v],
+            flags: u64::from(v),
+            mode
+        }),
+        (key(), delete_mode).prop_map(|(key, mode)| Command::KvDelete { key, mode }),
+        prop::collection::vec(txn_op, 1..4).prop_map(|ops| Command::Txn { ops }),
+        (session_id(), any::<bool>(), 0u64..3).prop_map(|(id, delete, delay)| {
+            Command::SessionCreate {
+                session: Session {
+                    id,
+                    name: String::new(),
+                    node: "n1".into(),
+                    lock_delay: delay * 1_000_000_000,
+                    behavior: if delete {
+                        Behavior::Delete
+                    } else {
+                        Behavior::Release
+                    },
+                    ttl: String::new(),
+                    node_checks: Some(vec!["serfHealth".into()]),
+                    service_checks: None,
+                    create_index: 0,
+                    modify_index: 0,
+                },
+            }
+        }),
+        session_id().prop_map(|id| Command::SessionDestroy { id }),
+        any::<bool>().prop_map(|critical| Command::NodeRegister {
+            node: Node {
+                node: "n1".into(),
+                ..Node::default()
+            },
+            checks: vec![HealthCheck {
+                check_id: "serfHealth".into(),
+                status: if critical {
+                    CheckStatus::Critical
+                } else {
+                    CheckStatus::Passing
+                },
+                ..HealthCheck::default()
+            }],
+        }),
+        (0u64..40).prop_map(|up_to_index| Command::TombstoneReap { up_to_index }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn snapshot_restore_is_transparent(commands in prop::collection::vec((command(), 0u64..4000), 1..60), cut in 0usize..60) {
+        let mut direct = Store::new();
+        let mut via_snapshot = Store::new();
+        let cut = cut.min(commands.len());
+        let mut now_ms = 0;
+        for (i, (command, step)) in commands.iter().enumerate() {
+            now_ms += step;
+            let request = Request { now_ms, command: command.clone() };
+            let index = i as u64 + 1;
+            let a = direct.apply(index, &request);
+            if i == cut {
+                let bytes = via_snapshot.snapshot();
+                let mut fresh = Store::new();
+                fresh.restore(&bytes).expect("restore");
+                via_snapshot = fresh;
+            }
+            let b = via_snapshot.apply(index, &request);
+            prop_assert_eq!(a, b);
+        }
+        prop_assert_eq!(direct.snapshot(), via_snapshot.snapshot());
+    }
+}
