@@ -38,14 +38,16 @@ impl Segments {
             let needs_new = match self.segments.last() {
                 None => true,
                 Some(tail) => {
-                    if tail.next_index() != *index {
+                    // Records encoded but not yet flushed count too.
+                    let expected = tail.next_index() + sizes.len() as u64;
+                    if expected != *index {
                         return Err(WalError::NonContiguous {
-                            expected: tail.next_index(),
+                            expected,
                             got: *index,
                         });
                     }
                     let pending: u64 = sizes.iter().sum();
-                    tail.size + pending >= self.segment_bytes && !tail.offsets.is_empty()
+                    tail.size + pending >= self.segment_bytes && tail.len() + sizes.len() as u64 > 0
                 }
             };
             if needs_new {
