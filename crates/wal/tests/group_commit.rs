@@ -30,8 +30,11 @@ fn appends_queued_during_a_sync_share_one_fsync() {
     let others = 200u64;
     for i in 2..=others + 1 {
         let tx = done_tx.clone();
-        wal.append(vec![(i, payload(i))], Box::new(move |r| tx.send(r).unwrap()))
-            .unwrap();
+        wal.append(
+            vec![(i, payload(i))],
+            Box::new(move |r| tx.send(r).unwrap()),
+        )
+        .unwrap();
     }
     release_tx.send(()).unwrap();
     for _ in 0..=others {

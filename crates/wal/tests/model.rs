@@ -10,7 +10,11 @@ use proptest::prelude::*;
 #[derive(Debug, Clone)]
 enum Op {
     /// `count` records; `skip` only matters on an empty log, where any index >= floor is legal.
-    Append { count: u8, skip: u8, len: u16 },
+    Append {
+        count: u8,
+        skip: u8,
+        len: u16,
+    },
     TruncateFrom(u16),
     PurgeTo(u16),
     Reopen,
@@ -46,7 +50,9 @@ impl Model {
 }
 
 fn payload(index: u64, len: u16) -> Vec<u8> {
-    (0..len).map(|i| (index as u8).wrapping_add(i as u8)).collect()
+    (0..len)
+        .map(|i| (index as u8).wrapping_add(i as u8))
+        .collect()
 }
 
 fn run(ops: Vec<Op>) {
