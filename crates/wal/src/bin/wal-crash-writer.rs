@@ -66,9 +66,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             say(format!("purged {}\n", a - 200));
             purged_at = a;
         }
-        if next % 64 == 0 {
-            // Let the sync thread breathe so acknowledgements interleave with appends.
-            std::thread::yield_now();
+        // Keep at most a few hundred records in flight, like a Raft leader would, so the kill
+        // lands among appends, syncs and purges rather than behind an ever-growing queue.
+        while next - acked.load(Ordering::SeqCst) > 300 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
 }
