@@ -259,7 +259,10 @@ impl Drop for Wal {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
+        // If the last handle is dropped inside an `on_durable` callback we ARE the sync thread;
+        // it exits by itself once the queue drains, and joining ourselves would deadlock.
         if let Some(handle) = handle
+            && handle.thread().id() != std::thread::current().id()
             && handle.join().is_err()
         {
             tracing::error!("WAL sync thread panicked");

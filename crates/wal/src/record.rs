@@ -60,6 +60,14 @@ pub(crate) enum Decoded<'a> {
     Invalid(&'static str),
 }
 
+/// The index field of a record header at the start of `buf`, without any validation. Lets
+/// recovery reject implausible positions before paying for a checksum.
+pub(crate) fn peek_index(buf: &[u8]) -> Option<u64> {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(buf.get(8..16)?);
+    Some(u64::from_le_bytes(b))
+}
+
 /// Decodes the record at the start of `buf`. Never allocates, and never trusts the length field
 /// beyond `max_payload`.
 pub(crate) fn decode(buf: &[u8], max_payload: u64) -> Decoded<'_> {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::atomic_file::{TMP_SUFFIX, sync_dir};
 use crate::error::WalError;
 use crate::meta::{FLOOR_FILE, read_floor};
-use crate::record::{Decoded, RECORD_HEADER_LEN, decode};
+use crate::record::{Decoded, RECORD_HEADER_LEN, decode, peek_index};
 use crate::segment::{SEGMENT_HEADER_LEN, Segment, decode_header, parse_segment_file_name};
 
 /// What [`crate::Wal::open`] found on disk.
@@ -218,10 +218,14 @@ fn find_valid_record_after(
     max_record: u64,
 ) -> Option<(usize, u64)> {
     let max_plausible = expected + (buf.len() / RECORD_HEADER_LEN) as u64;
+    let plausible = expected..=max_plausible;
     for at in offset + 1..buf.len() {
-        if let Decoded::Record { index, .. } = decode(&buf[at..], max_record)
-            && (expected..=max_plausible).contains(&index)
-        {
+        // Index check first: without it, garbage with plausible lengths would cost a checksum
+        // over the rest of the file at every offset (quadratic).
+        if !peek_index(&buf[at..]).is_some_and(|i| plausible.contains(&i)) {
+            continue;
+        }
+        if let Decoded::Record { index, .. } = decode(&buf[at..], max_record) {
             return Some((at, index));
         }
     }

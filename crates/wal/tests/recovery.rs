@@ -268,3 +268,44 @@ fn unsupported_version_refuses_to_open() {
         other => panic!("unexpected {:?}", other.map(|(_, r)| r)),
     }
 }
+
+#[test]
+fn purge_interrupted_before_deleting_segments_is_finished_by_recovery() {
+    let (dir, segs) = multi_segment_log();
+    let saved: Vec<_> = segs.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let (wal, _) = Wal::open(dir.path(), small_segments()).unwrap();
+    wal.purge_to(200).unwrap();
+    drop(wal);
+    // Simulate a crash after the floor was written but before the deletions hit the disk.
+    let mut restored = Vec::new();
+    for (p, bytes) in segs.iter().zip(&saved) {
+        if !p.exists() {
+            std::fs::write(p, bytes).unwrap();
+            restored.push(p.clone());
+        }
+    }
+    assert!(!restored.is_empty());
+    let (wal, rec) = Wal::open(dir.path(), small_segments()).unwrap();
+    assert_eq!(rec.records, records(201..=300));
+    assert_eq!(rec.removed_segments, restored);
+    assert_eq!(wal.first_index(), Some(201));
+}
+
+#[test]
+fn dropping_the_last_handle_inside_a_callback_does_not_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wal, _) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    let wal = std::sync::Arc::new(wal);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let held = std::sync::Arc::clone(&wal);
+    wal.append(
+        records(1..=1),
+        Box::new(move |r| {
+            drop(held);
+            tx.send(r).unwrap();
+        }),
+    )
+    .unwrap();
+    drop(wal);
+    rx.recv().unwrap().unwrap();
+}
