@@ -1,1 +1,6 @@
 //! flags + HCL/JSON files -> validated RuntimeConfig
+mod error;
+pub mod duration;
+pub mod flags;
+pub mod hcl;
+pub use error::ConfigError;
