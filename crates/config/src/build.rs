@@ -67,9 +67,7 @@ pub(crate) fn build(merged: &Value, dev: bool) -> Result<RuntimeConfig, ConfigEr
         dev_mode: dev,
         datacenter,
         primary_datacenter,
-        node_name: v
-            .nonempty("node_name")
-            .unwrap_or_else(crate::net::hostname),
+        node_name: v.nonempty("node_name").unwrap_or_else(crate::net::hostname),
         node_id: v.nonempty("node_id").map(|s| s.to_lowercase()),
         node_meta: v.str_map("node_meta"),
         disable_host_node_id: v.bool_or("disable_host_node_id", true),
@@ -166,7 +164,9 @@ struct Net {
 }
 
 fn build_net(v: &View) -> Result<Net, ConfigError> {
-    let bind = v.ip("bind_addr").unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let bind = v
+        .ip("bind_addr")
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let advertise = match v.ip("advertise_addr") {
         Some(ip) => ip,
         None if bind.is_unspecified() => crate::net::private_ipv4(),
@@ -234,7 +234,9 @@ fn build_limits(v: &View) -> Result<Limits, ConfigError> {
         txn_max_req_len: v.uint_or("limits.txn_max_req_len", 512 * 1024)?,
         http_max_conns_per_client: v.u32_or("limits.http_max_conns_per_client", 200)?,
         rpc_max_conns_per_client: v.u32_or("limits.rpc_max_conns_per_client", 100)?,
-        rpc_rate: v.float("limits.rpc_rate").filter(|r| r.is_finite() && *r > 0.0),
+        rpc_rate: v
+            .float("limits.rpc_rate")
+            .filter(|r| r.is_finite() && *r > 0.0),
         rpc_max_burst: v.u32_or("limits.rpc_max_burst", 1000)?,
     })
 }

@@ -205,7 +205,10 @@ mod tests {
         assert_eq!(err("1"), r#"time: missing unit in duration "1""#);
         assert_eq!(err("30"), r#"time: missing unit in duration "30""#);
         assert_eq!(err("1x"), r#"time: unknown unit "x" in duration "1x""#);
-        assert_eq!(err("1sec"), r#"time: unknown unit "sec" in duration "1sec""#);
+        assert_eq!(
+            err("1sec"),
+            r#"time: unknown unit "sec" in duration "1sec""#
+        );
         assert_eq!(err("."), r#"time: invalid duration ".""#);
         assert_eq!(err("-"), r#"time: invalid duration "-""#);
         assert_eq!(err("s"), r#"time: invalid duration "s""#);
@@ -240,12 +243,33 @@ mod tests {
     #[test]
     fn round_trips() {
         for s in [
-            "0s", "1ns", "10\u{b5}s", "1.5ms", "500ms", "1.5s", "59s", "1m30s", "5m0s", "1h0m0s",
-            "24h0m0s", "72h0m0s", "87600h0m0s", "1h2m3.004005006s", "2562047h47m16.854775807s",
+            "0s",
+            "1ns",
+            "10\u{b5}s",
+            "1.5ms",
+            "500ms",
+            "1.5s",
+            "59s",
+            "1m30s",
+            "5m0s",
+            "1h0m0s",
+            "24h0m0s",
+            "72h0m0s",
+            "87600h0m0s",
+            "1h2m3.004005006s",
+            "2562047h47m16.854775807s",
         ] {
             assert_eq!(format_go_duration(p(s)), s, "round trip of {s}");
         }
-        for nanos in [0u64, 1, 999, 1000, 1_000_001, 59_999_999_999, 3_600_000_000_001] {
+        for nanos in [
+            0u64,
+            1,
+            999,
+            1000,
+            1_000_001,
+            59_999_999_999,
+            3_600_000_000_001,
+        ] {
             let d = Duration::from_nanos(nanos);
             assert_eq!(p(&format_go_duration(d)), d);
         }

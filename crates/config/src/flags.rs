@@ -87,57 +87,217 @@ enum Kind {
 /// Flag name, kind, help text.
 const FLAGS: &[(&str, Kind, &str)] = &[
     ("advertise", Kind::Str, "Sets the advertise address to use."),
-    ("advertise-wan", Kind::Str, "Sets address to advertise on WAN instead of -advertise address."),
-    ("alt-domain", Kind::Str, "Alternate domain to use for DNS interface."),
-    ("bind", Kind::Str, "Sets the bind address for cluster communication."),
+    (
+        "advertise-wan",
+        Kind::Str,
+        "Sets address to advertise on WAN instead of -advertise address.",
+    ),
+    (
+        "alt-domain",
+        Kind::Str,
+        "Alternate domain to use for DNS interface.",
+    ),
+    (
+        "bind",
+        Kind::Str,
+        "Sets the bind address for cluster communication.",
+    ),
     ("bootstrap", Kind::Bool, "Sets server to bootstrap mode."),
-    ("bootstrap-expect", Kind::Int, "Sets server to expect bootstrap mode."),
-    ("client", Kind::Str, "Sets the address to bind for client access (HTTP, DNS, gRPC)."),
-    ("config-dir", Kind::Str, "Path to a directory to read configuration files from. Repeatable."),
-    ("config-file", Kind::Str, "Path to a file in JSON or HCL format. Repeatable."),
-    ("config-format", Kind::Str, "Config files are in this format irrespective of their extension (json or hcl)."),
-    ("data-dir", Kind::Str, "Path to a data directory to store agent state."),
+    (
+        "bootstrap-expect",
+        Kind::Int,
+        "Sets server to expect bootstrap mode.",
+    ),
+    (
+        "client",
+        Kind::Str,
+        "Sets the address to bind for client access (HTTP, DNS, gRPC).",
+    ),
+    (
+        "config-dir",
+        Kind::Str,
+        "Path to a directory to read configuration files from. Repeatable.",
+    ),
+    (
+        "config-file",
+        Kind::Str,
+        "Path to a file in JSON or HCL format. Repeatable.",
+    ),
+    (
+        "config-format",
+        Kind::Str,
+        "Config files are in this format irrespective of their extension (json or hcl).",
+    ),
+    (
+        "data-dir",
+        Kind::Str,
+        "Path to a data directory to store agent state.",
+    ),
     ("datacenter", Kind::Str, "Datacenter of the agent."),
     ("dev", Kind::Bool, "Starts the agent in development mode."),
-    ("disable-host-node-id", Kind::Bool, "Setting this to true will prevent Consul from using information from the host to generate a node ID."),
-    ("disable-keyring-file", Kind::Bool, "Disables the backing up of the keyring to a file."),
+    (
+        "disable-host-node-id",
+        Kind::Bool,
+        "Setting this to true will prevent Consul from using information from the host to generate a node ID.",
+    ),
+    (
+        "disable-keyring-file",
+        Kind::Bool,
+        "Disables the backing up of the keyring to a file.",
+    ),
     ("dns-port", Kind::Int, "DNS port to use."),
     ("domain", Kind::Str, "Domain to use for DNS interface."),
-    ("enable-local-script-checks", Kind::Bool, "Enables health check scripts from configuration file."),
-    ("enable-script-checks", Kind::Bool, "Enables health check scripts."),
+    (
+        "enable-local-script-checks",
+        Kind::Bool,
+        "Enables health check scripts from configuration file.",
+    ),
+    (
+        "enable-script-checks",
+        Kind::Bool,
+        "Enables health check scripts.",
+    ),
     ("encrypt", Kind::Str, "Provides the gossip encryption key."),
-    ("grpc-port", Kind::Int, "Sets the gRPC API port to listen on."),
-    ("grpc-tls-port", Kind::Int, "Sets the gRPC-TLS API port to listen on."),
-    ("hcl", Kind::Str, "hcl config fragment. Can be specified multiple times."),
-    ("http-port", Kind::Int, "Sets the HTTP API port to listen on."),
-    ("https-port", Kind::Int, "Sets the HTTPS API port to listen on."),
-    ("log-file", Kind::Str, "Path to the file the logs get written to."),
+    (
+        "grpc-port",
+        Kind::Int,
+        "Sets the gRPC API port to listen on.",
+    ),
+    (
+        "grpc-tls-port",
+        Kind::Int,
+        "Sets the gRPC-TLS API port to listen on.",
+    ),
+    (
+        "hcl",
+        Kind::Str,
+        "hcl config fragment. Can be specified multiple times.",
+    ),
+    (
+        "http-port",
+        Kind::Int,
+        "Sets the HTTP API port to listen on.",
+    ),
+    (
+        "https-port",
+        Kind::Int,
+        "Sets the HTTPS API port to listen on.",
+    ),
+    (
+        "log-file",
+        Kind::Str,
+        "Path to the file the logs get written to.",
+    ),
     ("log-json", Kind::Bool, "Output logs in JSON format."),
     ("log-level", Kind::Str, "Log level of the agent."),
-    ("node", Kind::Str, "Name of this node. Must be unique in the cluster."),
-    ("node-id", Kind::Str, "A unique ID for this node across space and time."),
-    ("node-meta", Kind::Str, "An arbitrary metadata key/value pair for this node, of the format `key:value`. Repeatable."),
+    (
+        "node",
+        Kind::Str,
+        "Name of this node. Must be unique in the cluster.",
+    ),
+    (
+        "node-id",
+        Kind::Str,
+        "A unique ID for this node across space and time.",
+    ),
+    (
+        "node-meta",
+        Kind::Str,
+        "An arbitrary metadata key/value pair for this node, of the format `key:value`. Repeatable.",
+    ),
     ("pid-file", Kind::Str, "Path to file to store agent PID."),
-    ("primary-datacenter", Kind::Str, "Sets the primary datacenter."),
-    ("raft-protocol", Kind::Int, "Sets the Raft protocol version."),
-    ("recursor", Kind::Str, "Address of an upstream DNS server. Repeatable."),
-    ("rejoin", Kind::Bool, "Ignores a previous leave and attempts to rejoin the cluster."),
-    ("retry-interval", Kind::Duration, "Time to wait between join attempts."),
-    ("retry-interval-wan", Kind::Duration, "Time to wait between join -wan attempts."),
-    ("retry-join", Kind::Str, "Address of an agent to join at start time with retries enabled. Repeatable."),
-    ("retry-join-wan", Kind::Str, "Address of an agent to join -wan at start time with retries enabled. Repeatable."),
-    ("retry-max", Kind::Int, "Maximum number of join attempts. Defaults to 0, which will retry indefinitely."),
-    ("retry-max-wan", Kind::Int, "Maximum number of join -wan attempts."),
-    ("serf-lan-bind", Kind::Str, "Address to bind Serf LAN listeners to."),
-    ("serf-lan-port", Kind::Int, "Sets the Serf LAN port to listen on."),
-    ("serf-wan-bind", Kind::Str, "Address to bind Serf WAN listeners to."),
-    ("serf-wan-port", Kind::Int, "Sets the Serf WAN port to listen on."),
+    (
+        "primary-datacenter",
+        Kind::Str,
+        "Sets the primary datacenter.",
+    ),
+    (
+        "raft-protocol",
+        Kind::Int,
+        "Sets the Raft protocol version.",
+    ),
+    (
+        "recursor",
+        Kind::Str,
+        "Address of an upstream DNS server. Repeatable.",
+    ),
+    (
+        "rejoin",
+        Kind::Bool,
+        "Ignores a previous leave and attempts to rejoin the cluster.",
+    ),
+    (
+        "retry-interval",
+        Kind::Duration,
+        "Time to wait between join attempts.",
+    ),
+    (
+        "retry-interval-wan",
+        Kind::Duration,
+        "Time to wait between join -wan attempts.",
+    ),
+    (
+        "retry-join",
+        Kind::Str,
+        "Address of an agent to join at start time with retries enabled. Repeatable.",
+    ),
+    (
+        "retry-join-wan",
+        Kind::Str,
+        "Address of an agent to join -wan at start time with retries enabled. Repeatable.",
+    ),
+    (
+        "retry-max",
+        Kind::Int,
+        "Maximum number of join attempts. Defaults to 0, which will retry indefinitely.",
+    ),
+    (
+        "retry-max-wan",
+        Kind::Int,
+        "Maximum number of join -wan attempts.",
+    ),
+    (
+        "serf-lan-bind",
+        Kind::Str,
+        "Address to bind Serf LAN listeners to.",
+    ),
+    (
+        "serf-lan-port",
+        Kind::Int,
+        "Sets the Serf LAN port to listen on.",
+    ),
+    (
+        "serf-wan-bind",
+        Kind::Str,
+        "Address to bind Serf WAN listeners to.",
+    ),
+    (
+        "serf-wan-port",
+        Kind::Int,
+        "Sets the Serf WAN port to listen on.",
+    ),
     ("server", Kind::Bool, "Switches agent to server mode."),
-    ("server-port", Kind::Int, "Sets the server port to listen on."),
+    (
+        "server-port",
+        Kind::Int,
+        "Sets the server port to listen on.",
+    ),
     ("syslog", Kind::Bool, "Enables logging to syslog."),
-    ("ui", Kind::Bool, "Enables the built-in static web UI server."),
-    ("ui-content-path", Kind::Str, "Sets the external UI path to a string."),
-    ("ui-dir", Kind::Str, "Path to directory containing the web UI resources."),
+    (
+        "ui",
+        Kind::Bool,
+        "Enables the built-in static web UI server.",
+    ),
+    (
+        "ui-content-path",
+        Kind::Str,
+        "Sets the external UI path to a string.",
+    ),
+    (
+        "ui-dir",
+        Kind::Str,
+        "Path to directory containing the web UI resources.",
+    ),
 ];
 
 /// The usage text printed for `consul agent -h`.
@@ -397,7 +557,10 @@ pub(crate) fn flags_source(f: &AgentFlags) -> serde_json::Value {
     put("domain", s(&f.domain));
     put("alt_domain", s(&f.alt_domain));
     put("enable_script_checks", b(&f.enable_script_checks));
-    put("enable_local_script_checks", b(&f.enable_local_script_checks));
+    put(
+        "enable_local_script_checks",
+        b(&f.enable_local_script_checks),
+    );
     put("disable_host_node_id", b(&f.disable_host_node_id));
     put("disable_keyring_file", b(&f.disable_keyring_file));
     put("pid_file", s(&f.pid_file));

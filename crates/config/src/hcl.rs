@@ -88,7 +88,9 @@ fn hcl_value_to_json(value: hcl::Value) -> Value {
             }
         }
         hcl::Value::String(s) => Value::String(s),
-        hcl::Value::Array(items) => Value::Array(items.into_iter().map(hcl_value_to_json).collect()),
+        hcl::Value::Array(items) => {
+            Value::Array(items.into_iter().map(hcl_value_to_json).collect())
+        }
         hcl::Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| (k, hcl_value_to_json(v)))
@@ -175,7 +177,10 @@ acl "tokens" "x" {
         let v = conv(
             "services = [\n  { name = \"a\" },\n  { name = \"b\", tags = [\"x\"] }\n]\nscript = <<EOF\necho hi\nEOF\n",
         );
-        assert_eq!(v["services"], json!([{"name": "a"}, {"name": "b", "tags": ["x"]}]));
+        assert_eq!(
+            v["services"],
+            json!([{"name": "a"}, {"name": "b", "tags": ["x"]}])
+        );
         assert_eq!(v["script"], json!("echo hi\n"));
     }
 

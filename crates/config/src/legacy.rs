@@ -27,7 +27,10 @@ const MOVED: &[(&str, &str)] = &[
     ("verify_incoming_rpc", "tls.internal_rpc.verify_incoming"),
     ("verify_incoming_https", "tls.https.verify_incoming"),
     ("verify_outgoing", "tls.defaults.verify_outgoing"),
-    ("verify_server_hostname", "tls.internal_rpc.verify_server_hostname"),
+    (
+        "verify_server_hostname",
+        "tls.internal_rpc.verify_server_hostname",
+    ),
     ("ui", "ui_config.enabled"),
     ("ui_dir", "ui_config.dir"),
     ("ui_content_path", "ui_config.content_path"),
@@ -136,7 +139,10 @@ mod tests {
         assert_eq!(v["acl"]["tokens"]["initial_management"], json!("root"));
         assert_eq!(v["acl"]["tokens"]["agent_recovery"], json!("x"));
         assert_eq!(v["tls"]["defaults"]["ca_file"], json!("/ca.pem"));
-        assert_eq!(v["tls"]["internal_rpc"]["verify_server_hostname"], json!(true));
+        assert_eq!(
+            v["tls"]["internal_rpc"]["verify_server_hostname"],
+            json!(true)
+        );
         assert_eq!(v["ui_config"]["enabled"], json!(true));
         assert!(v.get("acl_master_token").is_none());
         assert_eq!(w.len(), 5);

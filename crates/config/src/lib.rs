@@ -52,7 +52,11 @@ pub fn load_with_warnings(flags: &AgentFlags) -> Result<(RuntimeConfig, Vec<Stri
         all.extend(sources::load_path(path, forced)?);
     }
     for (i, fragment) in flags.hcl.iter().enumerate() {
-        all.push(sources::parse_text(fragment, Format::Hcl, &format!("flags-{i}.hcl"))?);
+        all.push(sources::parse_text(
+            fragment,
+            Format::Hcl,
+            &format!("flags-{i}.hcl"),
+        )?);
     }
     all.push(Source {
         name: "command-line flags".to_string(),

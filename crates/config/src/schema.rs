@@ -428,7 +428,12 @@ fn join(prefix: &str, key: &str) -> String {
 }
 
 /// Coerces `value` to `kind`; `key` is the dotted path for messages.
-pub(crate) fn coerce(value: Value, kind: &Kind, key: &str, ctx: &Ctx) -> Result<Value, ConfigError> {
+pub(crate) fn coerce(
+    value: Value,
+    kind: &Kind,
+    key: &str,
+    ctx: &Ctx,
+) -> Result<Value, ConfigError> {
     match kind {
         Any => Ok(value),
         Bool => coerce_bool(value, key, ctx),
@@ -568,7 +573,12 @@ fn coerce_obj(
     Ok(Value::Object(out))
 }
 
-fn coerce_checked_str(value: Value, kind: &Kind, key: &str, ctx: &Ctx) -> Result<Value, ConfigError> {
+fn coerce_checked_str(
+    value: Value,
+    kind: &Kind,
+    key: &str,
+    ctx: &Ctx,
+) -> Result<Value, ConfigError> {
     let Value::String(s) = &value else {
         return Err(ctx.invalid(key, "string", &value));
     };

@@ -102,7 +102,7 @@ fn warnings(rt: &RuntimeConfig) -> Vec<String> {
     if rt.server && !rt.dev_mode && !rt.bootstrap && n == 2 {
         w.push("bootstrap_expect = 2: A cluster with 2 servers will provide no failure tolerance. See https://developer.hashicorp.com/consul/docs/architecture/consensus#deployment-table".to_string());
     }
-    if rt.server && !rt.bootstrap && n > 2 && n % 2 == 0 {
+    if rt.server && !rt.bootstrap && n > 2 && n.is_multiple_of(2) {
         w.push("bootstrap_expect is even number: A cluster with an even number of servers does not achieve optimum fault tolerance. See https://developer.hashicorp.com/consul/docs/architecture/consensus#deployment-table".to_string());
     }
     if rt.server && rt.bootstrap && n == 0 && !rt.dev_mode {

@@ -64,7 +64,8 @@ impl<'a> View<'a> {
 
     pub fn u32_or(&self, path: &str, default: u32) -> Result<u32, ConfigError> {
         let n = self.uint_or(path, u64::from(default))?;
-        u32::try_from(n).map_err(|_| ConfigError::Invalid(format!("{path} cannot be {n}: too large")))
+        u32::try_from(n)
+            .map_err(|_| ConfigError::Invalid(format!("{path} cannot be {n}: too large")))
     }
 
     pub fn dur_or(&self, path: &str, default: Duration) -> Duration {
