@@ -42,6 +42,33 @@ fn fqdn(s: &str) -> String {
     }
 }
 
+fn log_level(v: &View) -> Result<&'static str, ConfigError> {
+    let raw = v.str_or("log_level", "info");
+    normalize_log_level(&raw).ok_or_else(|| {
+        ConfigError::Invalid(format!(
+            "Invalid log level: {raw}. Valid log levels are: [TRACE DEBUG INFO WARN ERR]"
+        ))
+    })
+}
+
+fn build_ui(v: &View) -> UiConfig {
+    UiConfig {
+        enabled: v.bool_or("ui_config.enabled", false),
+        dir: v.nonempty("ui_config.dir"),
+        content_path: v.str_or("ui_config.content_path", "/ui/"),
+        metrics_provider: v.nonempty("ui_config.metrics_provider"),
+    }
+}
+
+fn build_http(v: &View) -> HttpConfig {
+    HttpConfig {
+        response_headers: v.str_map("http_config.response_headers"),
+        block_endpoints: v.strings("http_config.block_endpoints"),
+        allow_write_http_from: v.strings("http_config.allow_write_http_from"),
+        use_cache: v.bool_or("http_config.use_cache", true),
+    }
+}
+
 /// Builds the runtime config from the merged JSON.
 pub(crate) fn build(merged: &Value, dev: bool) -> Result<RuntimeConfig, ConfigError> {
     let v = View(merged);
@@ -50,18 +77,7 @@ pub(crate) fn build(merged: &Value, dev: bool) -> Result<RuntimeConfig, ConfigEr
     let primary_datacenter = v
         .nonempty("primary_datacenter")
         .map_or_else(|| datacenter.clone(), |s| s.to_lowercase());
-    let log_level_raw = v.str_or("log_level", "info");
-    let log_level = normalize_log_level(&log_level_raw).ok_or_else(|| {
-        ConfigError::Invalid(format!(
-            "Invalid log level: {log_level_raw}. Valid log levels are: [TRACE DEBUG INFO WARN ERR]"
-        ))
-    })?;
-    let ui_config = UiConfig {
-        enabled: v.bool_or("ui_config.enabled", false),
-        dir: v.nonempty("ui_config.dir"),
-        content_path: v.str_or("ui_config.content_path", "/ui/"),
-        metrics_provider: v.nonempty("ui_config.metrics_provider"),
-    };
+    let ui_config = build_ui(&v);
     let net = build_net(&v)?;
     Ok(RuntimeConfig {
         dev_mode: dev,
@@ -96,7 +112,7 @@ pub(crate) fn build(merged: &Value, dev: bool) -> Result<RuntimeConfig, ConfigEr
         disable_keyring_file: v.bool_or("disable_keyring_file", false),
         ui_enabled: ui_config.enabled,
         ui_config,
-        log_level: log_level.to_string(),
+        log_level: log_level(&v)?.to_string(),
         log_json: v.bool_or("log_json", false),
         log_file: v.nonempty("log_file"),
         enable_syslog: v.bool_or("enable_syslog", false),
@@ -118,12 +134,7 @@ pub(crate) fn build(merged: &Value, dev: bool) -> Result<RuntimeConfig, ConfigEr
         acl: build_acl(&v),
         tls: build_tls(&v),
         telemetry: build_telemetry(&v),
-        http_config: HttpConfig {
-            response_headers: v.str_map("http_config.response_headers"),
-            block_endpoints: v.strings("http_config.block_endpoints"),
-            allow_write_http_from: v.strings("http_config.allow_write_http_from"),
-            use_cache: v.bool_or("http_config.use_cache", true),
-        },
+        http_config: build_http(&v),
         leave_on_terminate: v.bool_or("leave_on_terminate", !server),
         skip_leave_on_interrupt: v.bool_or("skip_leave_on_interrupt", server),
         reconnect_timeout: v.dur_or("reconnect_timeout", secs(72 * 3600)),

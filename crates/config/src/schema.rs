@@ -615,3 +615,70 @@ pub(crate) fn is_uuid(s: &str) -> bool {
             _ => c.is_ascii_hexdigit(),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(v: Value) -> Result<Value, String> {
+        check_source(v, "t.json").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn weak_typing_like_consul() {
+        let v = check(json!({
+            "server": "true",
+            "bootstrap_expect": "3",
+            "ports": {"http": "8080", "dns": -1},
+            "retry_join": "10.0.0.1",
+            "data_dir": 5,
+            "limits": {"rpc_rate": "2.5"},
+            "services": {"name": "single"}
+        }));
+        assert_eq!(
+            v,
+            Ok(json!({
+                "server": true,
+                "bootstrap_expect": 3,
+                "ports": {"http": 8080, "dns": -1},
+                "retry_join": ["10.0.0.1"],
+                "data_dir": "5",
+                "limits": {"rpc_rate": 2.5},
+                "services": [{"name": "single"}]
+            }))
+        );
+    }
+
+    #[test]
+    fn repeated_blocks_merge_into_objects() {
+        let v = check(json!({"ports": [{"http": 1}, {"dns": 2}]}));
+        assert_eq!(v, Ok(json!({"ports": {"http": 1, "dns": 2}})));
+    }
+
+    #[test]
+    fn errors_name_key_and_source() {
+        assert_eq!(
+            check(json!({"dns_config": {"service_ttl": {"web": "ten"}}})),
+            Err(r#"config: t.json: invalid value for "dns_config.service_ttl.web": expected duration (time: invalid duration "ten"), got "ten""#.to_string())
+        );
+        assert_eq!(
+            check(json!({"telemetry": {"nope": 1}})),
+            Err(r#"unknown configuration key "telemetry.nope" in t.json"#.to_string())
+        );
+        assert_eq!(
+            check(json!({"ports": "8500"})),
+            Err(
+                r#"config: t.json: invalid value for "ports": expected object, got "8500""#
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn uuid_check() {
+        assert!(is_uuid("2d8e6f2a-1b2c-4d5e-8f90-123456789abc"));
+        assert!(!is_uuid("2d8e6f2a1b2c4d5e8f90123456789abc"));
+        assert!(!is_uuid("2d8e6f2a-1b2c-4d5e-8f90-123456789abz"));
+    }
+}
