@@ -96,8 +96,21 @@ fn validate_server_flags(rt: &RuntimeConfig) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// A DNS label: letters, digits and dashes, at most 63 characters.
+fn dns_safe(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+}
+
 fn warnings(rt: &RuntimeConfig) -> Vec<String> {
     let mut w = Vec::new();
+    if !dns_safe(&rt.node_name) {
+        w.push(format!(
+            "Node name {:?} will not be discoverable via DNS due to invalid characters. Valid characters include all alpha-numerics and dashes.",
+            rt.node_name
+        ));
+    }
     let n = rt.bootstrap_expect;
     if rt.server && !rt.dev_mode && !rt.bootstrap && n == 2 {
         w.push("bootstrap_expect = 2: A cluster with 2 servers will provide no failure tolerance. See https://developer.hashicorp.com/consul/docs/architecture/consensus#deployment-table".to_string());

@@ -773,3 +773,21 @@ fn errors_are_config_errors() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn node_name_dns_warning() {
+    let (_, w) = match load_with_warnings(&flags(&["-dev", "-node=bad_name.x"])) {
+        Ok(x) => x,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        w.iter()
+            .any(|m| m.contains("will not be discoverable via DNS")),
+        "{w:?}"
+    );
+    let (_, w) = match load_with_warnings(&flags(&["-dev", "-node=good-name"])) {
+        Ok(x) => x,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(w.is_empty(), "{w:?}");
+}
