@@ -26,8 +26,46 @@ const ALWAYS_LIST: &[&str] = &[
 
 /// Parses HCL text into a JSON object.
 pub fn hcl_to_json(text: &str) -> Result<Value, String> {
-    let body = hcl::parse(text).map_err(|e| e.to_string())?;
+    let body = match hcl::parse(text) {
+        Ok(body) => body,
+        // HCL1 allows quoted attribute names in blocks (`node_meta { "k" = "v" }`);
+        // HCL2 does not. Retry with such names unquoted.
+        Err(e) => match unquote_keys(text) {
+            Some(fixed) => hcl::parse(&fixed).map_err(|_| e.to_string())?,
+            None => return Err(e.to_string()),
+        },
+    };
     body_to_json(body).map(Value::Object)
+}
+
+/// Rewrites lines `"name" = value` to `name = value` when `name` is a valid
+/// HCL2 identifier; `None` when nothing changed.
+fn unquote_keys(text: &str) -> Option<String> {
+    let mut changed = false;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let rewritten = trimmed.strip_prefix('"').and_then(|rest| {
+            let (key, after) = rest.split_once('"')?;
+            let ident = key
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            (ident && after.trim_start().starts_with('=')).then(|| format!("{indent}{key}{after}"))
+        });
+        match rewritten {
+            Some(r) => {
+                changed = true;
+                out.push_str(&r);
+            }
+            None => out.push_str(line),
+        }
+    }
+    changed.then_some(out)
 }
 
 fn body_to_json(body: Body) -> Result<Map<String, Value>, String> {
@@ -182,6 +220,16 @@ acl "tokens" "x" {
             json!([{"name": "a"}, {"name": "b", "tags": ["x"]}])
         );
         assert_eq!(v["script"], json!("echo hi\n"));
+    }
+
+    #[test]
+    fn hcl1_quoted_keys_in_blocks() {
+        let v = conv("node_meta {\n  \"instance-type\" = \"t2\"\n  \"rack\" = \"r1\"\n}\n");
+        assert_eq!(
+            v,
+            json!({"node_meta": {"instance-type": "t2", "rack": "r1"}})
+        );
+        assert!(hcl_to_json("node_meta {\n  \"a.b\" = \"x\"\n}\n").is_err());
     }
 
     #[test]
