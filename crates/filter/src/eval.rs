@@ -18,7 +18,8 @@
 //!   other numbers as `f64`. A literal that cannot be coerced is an error, as
 //!   in Consul (which reports it when the filter is created).
 //! * `in`/`contains`: object = key present, array = some element equals the
-//!   literal (coerced per element), string = substring.
+//!   literal (coerced per element; elements it cannot be coerced to do not
+//!   match), string = substring.
 //! * `is empty`: empty array, object or string.
 //! * `matches`: strings only, unanchored regex search.
 //! * Operators that go-bexpr does not allow on a type (`==` on an array,
@@ -121,11 +122,13 @@ fn contains(m: &MatchExpr, v: &Value) -> Result<bool, FilterError> {
         Value::Object(map) => Ok(map.contains_key(raw(m))),
         Value::String(s) => Ok(s.contains(raw(m))),
         Value::Array(items) => {
+            // Elements the literal cannot be coerced to are skipped, as
+            // go-bexpr does for `[]interface{}` (JSON arrays may mix types).
             for item in items {
                 let found = match item {
                     Value::String(s) => s == raw(m),
-                    Value::Bool(b) => parse_bool(m)? == *b,
-                    Value::Number(n) => number_equal(m, n)?,
+                    Value::Bool(b) => parse_bool(m).is_ok_and(|lit| lit == *b),
+                    Value::Number(n) => number_equal(m, n).unwrap_or(false),
                     _ => false,
                 };
                 if found {
