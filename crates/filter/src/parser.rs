@@ -78,14 +78,13 @@ impl<'a> Parser<'a> {
     /// `Input <- _? "(" _? OrExpression _? ")" _? EOF / _? OrExpression _? EOF`
     fn input(&mut self) -> Option<Expr> {
         self.s.opt_ws();
-        if self.s.lit("(") {
-            if let Some(e) = self.nested_or() {
-                if self.s.lit(")") {
-                    self.s.opt_ws();
-                    if self.s.eof() {
-                        return Some(e);
-                    }
-                }
+        if self.s.lit("(")
+            && let Some(e) = self.nested_or()
+            && self.s.lit(")")
+        {
+            self.s.opt_ws();
+            if self.s.eof() {
+                return Some(e);
             }
         }
         if self.aborted() {
@@ -120,11 +119,13 @@ impl<'a> Parser<'a> {
         let mut items = vec![operand(self)?];
         loop {
             let save = self.s.pos;
-            if self.s.ws() && self.s.lit(keyword) && self.s.ws() {
-                if let Some(e) = operand(self) {
-                    items.push(e);
-                    continue;
-                }
+            if self.s.ws()
+                && self.s.lit(keyword)
+                && self.s.ws()
+                && let Some(e) = operand(self)
+            {
+                items.push(e);
+                continue;
             }
             self.s.pos = save;
             break;
@@ -175,10 +176,10 @@ impl<'a> Parser<'a> {
         let inner = self.nested_or();
         let after = self.s.pos;
         let inner_ok = inner.is_some();
-        if let Some(e) = inner {
-            if self.s.lit(")") {
-                return Some(e);
-            }
+        if let Some(e) = inner
+            && self.s.lit(")")
+        {
+            return Some(e);
         }
         if self.aborted() {
             return None;
@@ -313,11 +314,11 @@ impl<'a> Parser<'a> {
         let mut path = vec![first.to_string()];
         loop {
             let save = self.s.pos;
-            if self.s.lit(".") {
-                if let Some(id) = self.s.identifier() {
-                    path.push(id.to_string());
-                    continue;
-                }
+            if self.s.lit(".")
+                && let Some(id) = self.s.identifier()
+            {
+                path.push(id.to_string());
+                continue;
             }
             self.s.pos = save;
             if let Some(key) = self.index_expr() {
@@ -463,7 +464,7 @@ impl<'a> Parser<'a> {
 
 /// Applies `count` negations (an even number cancels out).
 fn negate(e: Expr, count: usize) -> Expr {
-    if count % 2 == 0 {
+    if count.is_multiple_of(2) {
         return e;
     }
     match e {

@@ -9,9 +9,7 @@ use crate::error::FilterError;
 /// Compiles the pattern of every `matches` / `not matches`, in source order.
 pub fn compile_regexes(expr: &mut Expr) -> Result<(), FilterError> {
     match expr {
-        Expr::And(items) | Expr::Or(items) => {
-            items.iter_mut().try_for_each(compile_regexes)
-        }
+        Expr::And(items) | Expr::Or(items) => items.iter_mut().try_for_each(compile_regexes),
         Expr::Not(inner) => compile_regexes(inner),
         Expr::Match(m) => compile_match(m),
     }

@@ -119,7 +119,9 @@ pub fn filter(expr: &str) -> Filter {
 
 /// The keys of the object entries `expr` keeps, sorted.
 pub fn kept_keys(expr: &str, data: Value) -> Vec<String> {
-    let out = filter(expr).apply(data).unwrap_or_else(|e| panic!("{expr:?}: {e}"));
+    let out = filter(expr)
+        .apply(data)
+        .unwrap_or_else(|e| panic!("{expr:?}: {e}"));
     let mut keys: Vec<String> = out
         .as_object()
         .map(|m| m.keys().cloned().collect())
@@ -130,11 +132,18 @@ pub fn kept_keys(expr: &str, data: Value) -> Vec<String> {
 
 /// The value of `field` (a JSON pointer) in each array element `expr` keeps.
 pub fn kept_by(expr: &str, data: Value, pointer: &str) -> Vec<String> {
-    let out = filter(expr).apply(data).unwrap_or_else(|e| panic!("{expr:?}: {e}"));
+    let out = filter(expr)
+        .apply(data)
+        .unwrap_or_else(|e| panic!("{expr:?}: {e}"));
     out.as_array()
         .map(|a| {
             a.iter()
-                .map(|v| v.pointer(pointer).and_then(Value::as_str).unwrap_or("?").to_string())
+                .map(|v| {
+                    v.pointer(pointer)
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                        .to_string()
+                })
                 .collect()
         })
         .unwrap_or_default()
