@@ -11,7 +11,7 @@ mod error;
 pub mod kv;
 
 pub use client::{Client, QueryMeta, QueryOptions};
-pub use config::{Config, HttpAuth, Scheme};
+pub use config::{Config, HttpAuth, Scheme, parse_go_bool};
 pub use error::Error;
 pub use kv::{DeleteOptions, Kv, KvPair, PutOptions};
 
