@@ -171,10 +171,10 @@ impl Client {
         let mut url = format!("{}{}", self.base, req.path);
         let mut params: Vec<(&str, &str)> =
             req.params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        if let Some(dc) = &self.datacenter {
-            if !params.iter().any(|(k, _)| *k == "dc") {
-                params.insert(0, ("dc", dc));
-            }
+        if let Some(dc) = &self.datacenter
+            && !params.iter().any(|(k, _)| *k == "dc")
+        {
+            params.insert(0, ("dc", dc));
         }
         for (i, (name, value)) in params.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });

@@ -58,14 +58,14 @@ impl FlagSet {
         FlagSet::default()
     }
 
-    pub fn add(mut self, flag: Flag) -> FlagSet {
+    pub fn with(mut self, flag: Flag) -> FlagSet {
         self.flags.push(flag);
         self.flags.sort_by_key(|f| f.name);
         self
     }
 
     pub fn bool(self, name: &'static str, usage: &'static str) -> FlagSet {
-        self.add(Flag {
+        self.with(Flag {
             name,
             kind: Kind::Bool,
             custom: false,
@@ -76,7 +76,7 @@ impl FlagSet {
     }
 
     pub fn string(self, name: &'static str, default: &'static str, usage: &'static str) -> FlagSet {
-        self.add(Flag {
+        self.with(Flag {
             name,
             kind: Kind::String,
             custom: false,
@@ -87,7 +87,7 @@ impl FlagSet {
     }
 
     pub fn uint(self, name: &'static str, usage: &'static str) -> FlagSet {
-        self.add(Flag {
+        self.with(Flag {
             name,
             kind: Kind::Uint,
             custom: false,
@@ -212,12 +212,12 @@ impl FlagSet {
 /// Go's `flag.UnquoteUsage`: a back-quoted word names the value; else a name from the type.
 fn unquote_usage(flag: &Flag) -> (String, String) {
     let usage = flag.usage;
-    if let Some(start) = usage.find('`') {
-        if let Some(len) = usage[start + 1..].find('`') {
-            let name = &usage[start + 1..start + 1 + len];
-            let plain = format!("{}{}{}", &usage[..start], name, &usage[start + len + 2..]);
-            return (name.to_string(), plain);
-        }
+    if let Some(start) = usage.find('`')
+        && let Some(len) = usage[start + 1..].find('`')
+    {
+        let name = &usage[start + 1..start + 1 + len];
+        let plain = format!("{}{}{}", &usage[..start], name, &usage[start + len + 2..]);
+        return (name.to_string(), plain);
     }
     let name = match (flag.kind, flag.custom) {
         (Kind::Bool, _) => "",
@@ -346,7 +346,7 @@ mod tests {
             .bool("recurse", "Recurse.")
             .string("separator", "/", "Separator.")
             .uint("flags", "Flags.")
-            .add(Flag {
+            .with(Flag {
                 name: "http-addr",
                 kind: Kind::String,
                 custom: true,

@@ -127,7 +127,7 @@ pub fn with_http_flags(mut set: FlagSet) -> FlagSet {
         .chain(&SERVER_FLAGS)
         .chain(&TENANCY_FLAGS)
     {
-        set = set.add(flag.clone());
+        set = set.with(flag.clone());
     }
     set
 }

@@ -102,11 +102,11 @@ fn write_lines(lines: &[Vec<&[u8]>], from: usize, to: usize, widths: &[usize], o
     for (i, line) in lines.iter().enumerate().take(to).skip(from) {
         for (j, cell) in line.iter().enumerate() {
             out.extend_from_slice(cell);
-            if j + 1 < line.len() {
-                if let Some(w) = widths.get(j) {
-                    let pad = w.saturating_sub(cell_width(cell));
-                    out.extend(std::iter::repeat_n(b' ', pad));
-                }
+            if j + 1 < line.len()
+                && let Some(w) = widths.get(j)
+            {
+                let pad = w.saturating_sub(cell_width(cell));
+                out.extend(std::iter::repeat_n(b' ', pad));
             }
         }
         if i + 1 < lines.len() {
