@@ -31,23 +31,39 @@ impl Error {
     }
 
     pub(crate) fn transport(method: &str, url: &str, err: &reqwest::Error) -> Error {
-        // Go prints the whole cause chain ("dial tcp ...: connect: connection refused").
-        let mut detail = err.to_string();
-        let mut source = std::error::Error::source(err);
-        while let Some(cause) = source {
-            let text = cause.to_string();
-            if !detail.contains(&text) {
-                detail.push_str(": ");
-                detail.push_str(&text);
-            }
-            source = cause.source();
-        }
         Error::Transport {
             method: go_method_name(method),
             url: url.to_string(),
-            detail,
+            detail: transport_detail(url, err),
         }
     }
+}
+
+/// Go's wording where we can (`dial tcp HOST: connect: connection refused`), else the
+/// innermost cause of the error chain.
+fn transport_detail(url: &str, err: &reqwest::Error) -> String {
+    let mut innermost: &dyn std::error::Error = err;
+    while let Some(next) = innermost.source() {
+        innermost = next;
+    }
+    let text = innermost.to_string();
+    let text = text
+        .split(" (os error")
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if err.is_connect() {
+        let host = url
+            .split("://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .unwrap_or_default();
+        return format!("dial tcp {host}: connect: {text}");
+    }
+    if err.is_timeout() {
+        return format!("{text} (Client.Timeout exceeded while awaiting headers)");
+    }
+    text
 }
 
 /// Go formats `*url.Error` as `Get "http://..."`: capitalised method name.
