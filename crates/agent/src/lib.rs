@@ -1,1 +1,228 @@
-//! wires an agent: consensus, leader duties, HTTP
+//! Wires one agent process: Raft and the state machine (servers), the leader duties, the
+//! HTTP API, registration of this node in the catalog, and graceful shutdown.
+
+mod describe;
+mod identity;
+
+use proconsul_config::RuntimeConfig;
+use proconsul_consensus::{Consensus, ConsensusConfig};
+use proconsul_http::{Context, HttpConfig};
+use proconsul_server::Server;
+use proconsul_state::{Command, Response};
+use proconsul_types::catalog::{CheckStatus, HealthCheck, Node};
+use proconsul_types::session::SERF_HEALTH_CHECK;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("Error starting raft: {0}")]
+    Raft(#[from] proconsul_consensus::ConsensusError),
+    #[error("Error starting HTTP listener on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("client agents (server = false) need the cluster transport, which is not built yet")]
+    ClientModeUnsupported,
+}
+
+/// How long in-flight requests (blocking queries included) may run after shutdown starts.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+fn consensus_config(config: &RuntimeConfig, node_id: &str) -> ConsensusConfig {
+    let advertise = format!(
+        "{}:{}",
+        config.advertise_addr,
+        config.ports.server.unwrap_or(8300)
+    );
+    let mut raft = ConsensusConfig::with_multiplier(
+        identity::raft_id(node_id),
+        advertise,
+        config.performance.raft_multiplier,
+    );
+    if config.dev_mode {
+        // Consul's dev timings: fast elections for a one-server cluster.
+        raft.election_timeout = Duration::from_millis(52);
+        raft.heartbeat_interval = Duration::from_millis(10);
+        raft.leader_lease = Duration::from_millis(20);
+    }
+    raft.data_dir = config.data_dir.clone();
+    raft.bootstrap = config.dev_mode || config.bootstrap || config.bootstrap_expect == 1;
+    raft.snapshot_threshold = config.raft_snapshot_threshold;
+    raft.trailing_logs = config.raft_trailing_logs;
+    raft
+}
+
+fn http_config(config: &RuntimeConfig, node_id: &str) -> HttpConfig {
+    let id = describe::Identity { config, node_id };
+    HttpConfig {
+        datacenter: config.datacenter.clone(),
+        node_name: config.node_name.clone(),
+        pretty: config.pretty_json,
+        kv_max_value_size: config.limits.kv_max_value_size as usize,
+        txn_max_req_len: config.limits.txn_max_req_len as usize,
+        default_query_time: config.default_query_time,
+        max_query_time: config.max_query_time,
+        session_ttl_min: config.session_ttl_min,
+        agent_self: describe::agent_self(&id),
+        member: describe::member(&id),
+    }
+}
+
+/// The catalog entry for this node, with its gossip health check (passing while we run).
+fn self_registration(config: &RuntimeConfig, node_id: &str) -> Command {
+    let address = config.advertise_addr.to_string();
+    let tagged = BTreeMap::from([
+        ("lan".to_string(), address.clone()),
+        ("lan_ipv4".to_string(), address.clone()),
+        ("wan".to_string(), config.advertise_addr_wan.to_string()),
+        (
+            "wan_ipv4".to_string(),
+            config.advertise_addr_wan.to_string(),
+        ),
+    ]);
+    let mut meta = config.node_meta.clone();
+    meta.insert("consul-network-segment".into(), String::new());
+    meta.insert(
+        "consul-version".into(),
+        proconsul_types::version::CONSUL_COMPAT_VERSION.into(),
+    );
+    let node = Node {
+        id: node_id.to_string(),
+        node: config.node_name.clone(),
+        address,
+        datacenter: config.datacenter.clone(),
+        tagged_addresses: tagged,
+        meta,
+        create_index: 0,
+        modify_index: 0,
+    };
+    let check = HealthCheck {
+        node: config.node_name.clone(),
+        check_id: SERF_HEALTH_CHECK.into(),
+        name: "Serf Health Status".into(),
+        status: CheckStatus::Passing,
+        output: "Agent alive and reachable".into(),
+        check_type: String::new(),
+        ..HealthCheck::default()
+    };
+    Command::NodeRegister {
+        node,
+        checks: vec![check],
+    }
+}
+
+/// Registers this node once a leader exists, retrying with a bounded backoff.
+async fn register_self(server: Arc<Server>, command: Command) {
+    let mut delay = Duration::from_millis(10);
+    loop {
+        match server.apply(command.clone()).await {
+            Ok((_, Response::Error(err))) => {
+                tracing::warn!(error = %err, "self-registration refused")
+            }
+            Ok(_) => return,
+            Err(err) => tracing::debug!(error = %err, "self-registration waiting for a leader"),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+}
+
+async fn bind_http(config: &RuntimeConfig) -> Result<Vec<tokio::net::TcpListener>, AgentError> {
+    let Some(port) = config.ports.http else {
+        return Ok(Vec::new());
+    };
+    let mut listeners = Vec::new();
+    for ip in &config.client_addrs {
+        let addr = SocketAddr::new(*ip, port);
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| AgentError::Listen { addr, source })?;
+        tracing::info!(address = %addr, "HTTP API listening");
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn termination_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Runs the agent until a termination signal or `PUT /v1/agent/leave`.
+pub async fn run(config: RuntimeConfig) -> Result<(), AgentError> {
+    let started = Instant::now();
+    if !config.server {
+        return Err(AgentError::ClientModeUnsupported);
+    }
+    let node_id = identity::node_id(config.node_id.as_deref(), config.data_dir.as_deref())
+        .map_err(AgentError::Setup)?;
+    let listeners = bind_http(&config).await?;
+    let consensus = Arc::new(Consensus::start(consensus_config(&config, &node_id)).await?);
+    let server = Server::new(consensus.clone());
+    let duties = tokio::spawn(server.clone().run_leader_duties());
+    let registration = tokio::spawn(register_self(
+        server.clone(),
+        self_registration(&config, &node_id),
+    ));
+    let leave = Arc::new(Notify::new());
+    let ctx = Arc::new(Context {
+        server: server.clone(),
+        config: http_config(&config, &node_id),
+        leave: leave.clone(),
+    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut http_tasks = Vec::new();
+    for listener in listeners {
+        let mut stopped = stopped.clone();
+        let shutdown = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        http_tasks.push(tokio::spawn(proconsul_http::serve(
+            listener,
+            ctx.clone(),
+            shutdown,
+        )));
+    }
+    tracing::info!(node = %config.node_name, datacenter = %config.datacenter, node_id = %node_id,
+        elapsed_ms = started.elapsed().as_millis() as u64, "Consul agent running!");
+    tokio::select! {
+        _ = termination_signal() => tracing::info!("Caught signal, shutting down"),
+        _ = leave.notified() => tracing::info!("Graceful leave requested, shutting down"),
+    }
+    let _ = stop.send(true);
+    for task in http_tasks {
+        if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
+            tracing::debug!("HTTP server did not drain in time; closing remaining connections");
+        }
+    }
+    registration.abort();
+    duties.abort();
+    consensus.shutdown().await;
+    tracing::info!("agent stopped");
+    Ok(())
+}

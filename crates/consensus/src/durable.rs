@@ -37,7 +37,9 @@ fn io_err(subject: ErrorSubject<u64>, verb: ErrorVerb, err: WalError) -> Storage
 
 fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, String> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| format!("{}: {e}", path.display())),
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", path.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
@@ -55,7 +57,9 @@ fn decode_entry(index: u64, bytes: &[u8]) -> Result<Entry, String> {
         Some((&ENTRY_FORMAT_JSON, json)) => {
             serde_json::from_slice(json).map_err(|e| format!("raft log entry {index}: {e}"))
         }
-        Some((format, _)) => Err(format!("raft log entry {index}: unknown entry format {format}")),
+        Some((format, _)) => Err(format!(
+            "raft log entry {index}: unknown entry format {format}"
+        )),
         None => Err(format!("raft log entry {index}: empty record")),
     }
 }
@@ -64,7 +68,8 @@ impl DurableLog {
     /// Opens (or creates) the log under `dir`, recovering the WAL.
     pub fn open(dir: &Path) -> Result<DurableLog, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let (wal, recovery) = Wal::open(&dir.join("wal"), WalOptions::default()).map_err(|e| e.to_string())?;
+        let (wal, recovery) =
+            Wal::open(&dir.join("wal"), WalOptions::default()).map_err(|e| e.to_string())?;
         if let Some(cut) = &recovery.cut {
             tracing::warn!(segment = %cut.segment.display(), offset = cut.offset, bytes = cut.bytes, reason = %cut.reason,
                 "raft log: cut a torn tail left by a crash");
@@ -80,16 +85,30 @@ impl DurableLog {
             last_purged: read_json(&dir.join(PURGED_FILE))?,
             entries,
         };
-        Ok(DurableLog { dir: dir.to_path_buf(), wal, recovered: Mutex::new(Some(recovered)) })
+        Ok(DurableLog {
+            dir: dir.to_path_buf(),
+            wal,
+            recovered: Mutex::new(Some(recovered)),
+        })
     }
 
     /// Hands over what was recovered at open (once).
     pub fn recovered(&self) -> Result<RecoveredLog, StorageError> {
         let mut slot = self.recovered.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(slot.take().unwrap_or(RecoveredLog { vote: None, committed: None, last_purged: None, entries: Vec::new() }))
+        Ok(slot.take().unwrap_or(RecoveredLog {
+            vote: None,
+            committed: None,
+            last_purged: None,
+            entries: Vec::new(),
+        }))
     }
 
-    fn write_meta<T: Serialize>(&self, name: &str, value: &T, subject: ErrorSubject<u64>) -> Result<(), StorageError> {
+    fn write_meta<T: Serialize>(
+        &self,
+        name: &str,
+        value: &T,
+        subject: ErrorSubject<u64>,
+    ) -> Result<(), StorageError> {
         let bytes = serde_json::to_vec(value).unwrap_or_default();
         write_atomic(&self.dir.join(name), &bytes).map_err(|e| io_err(subject, ErrorVerb::Write, e))
     }
@@ -107,21 +126,30 @@ impl DurableLog {
         entries: &[Entry],
         on_durable: Box<dyn FnOnce(Result<(), std::io::Error>) + Send>,
     ) -> Result<(), StorageError> {
-        let records = entries.iter().map(|e| (e.log_id.index, encode_entry(e))).collect();
+        let records = entries
+            .iter()
+            .map(|e| (e.log_id.index, encode_entry(e)))
+            .collect();
         let callback = Box::new(move |result: Result<(), WalError>| {
             on_durable(result.map_err(|e| std::io::Error::other(e.to_string())));
         });
-        self.wal.append(records, callback).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))
+        self.wal
+            .append(records, callback)
+            .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Write, e))
     }
 
     pub fn truncate_from(&self, index: u64) -> Result<(), StorageError> {
-        self.wal.truncate_from(index).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))
+        self.wal
+            .truncate_from(index)
+            .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))
     }
 
     /// Purges the WAL up to `log_id`, recording the purged id first so a crash between the two
     /// steps leaves a consistent (if longer) log.
     pub fn purge_to(&self, log_id: LogId) -> Result<(), StorageError> {
         self.write_meta(PURGED_FILE, &Some(log_id), ErrorSubject::Logs)?;
-        self.wal.purge_to(log_id.index).map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))
+        self.wal
+            .purge_to(log_id.index)
+            .map_err(|e| io_err(ErrorSubject::Logs, ErrorVerb::Delete, e))
     }
 }

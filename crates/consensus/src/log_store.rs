@@ -37,14 +37,23 @@ impl LogStore {
             vote: recovered.vote,
             committed: recovered.committed,
             last_purged: recovered.last_purged,
-            entries: recovered.entries.into_iter().map(|e| (e.log_id.index, e)).collect(),
+            entries: recovered
+                .entries
+                .into_iter()
+                .map(|e| (e.log_id.index, e))
+                .collect(),
         };
-        Ok(LogStore { inner: Arc::new(Mutex::new(inner)), durable: Some(durable) })
+        Ok(LogStore {
+            inner: Arc::new(Mutex::new(inner)),
+            durable: Some(durable),
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, LogInner> {
         // Every critical section is a plain map operation; a poisoned lock holds valid data.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -53,7 +62,12 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
-        Ok(self.lock().entries.range(range).map(|(_, e)| e.clone()).collect())
+        Ok(self
+            .lock()
+            .entries
+            .range(range)
+            .map(|(_, e)| e.clone())
+            .collect())
     }
 }
 
@@ -62,8 +76,16 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
         let inner = self.lock();
-        let last = inner.entries.values().next_back().map(|e| e.log_id).or(inner.last_purged);
-        Ok(LogState { last_purged_log_id: inner.last_purged, last_log_id: last })
+        let last = inner
+            .entries
+            .values()
+            .next_back()
+            .map(|e| e.log_id)
+            .or(inner.last_purged);
+        Ok(LogState {
+            last_purged_log_id: inner.last_purged,
+            last_log_id: last,
+        })
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -94,7 +116,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         Ok(self.lock().committed)
     }
 
-    async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError>
+    async fn append<I>(
+        &mut self,
+        entries: I,
+        callback: LogFlushed<TypeConfig>,
+    ) -> Result<(), StorageError>
     where
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,
@@ -109,7 +135,10 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         match &self.durable {
             // The WAL calls back once an fdatasync covers these entries; appends arriving
             // meanwhile share the next fdatasync (group commit).
-            Some(durable) => durable.append(&entries, Box::new(move |result| callback.log_io_completed(result)))?,
+            Some(durable) => durable.append(
+                &entries,
+                Box::new(move |result| callback.log_io_completed(result)),
+            )?,
             None => callback.log_io_completed(Ok(())),
         }
         Ok(())

@@ -94,13 +94,19 @@ impl Consensus {
         let store = Arc::new(RwLock::new(Store::new()));
         let (log, state_machine) = match &config.data_dir {
             Some(dir) => {
-                let durable = DurableLog::open(&dir.join("raft")).map_err(ConsensusError::Storage)?;
-                let log = LogStore::durable(Arc::new(durable)).map_err(|e| ConsensusError::Storage(e.to_string()))?;
-                let sm = StateMachine::open(store.clone(), Some(dir.join("raft").join("snapshots")))
-                    .map_err(ConsensusError::Storage)?;
+                let durable =
+                    DurableLog::open(&dir.join("raft")).map_err(ConsensusError::Storage)?;
+                let log = LogStore::durable(Arc::new(durable))
+                    .map_err(|e| ConsensusError::Storage(e.to_string()))?;
+                let sm =
+                    StateMachine::open(store.clone(), Some(dir.join("raft").join("snapshots")))
+                        .map_err(ConsensusError::Storage)?;
                 (log, sm)
             }
-            None => (LogStore::in_memory(), StateMachine::open(store.clone(), None).map_err(ConsensusError::Storage)?),
+            None => (
+                LogStore::in_memory(),
+                StateMachine::open(store.clone(), None).map_err(ConsensusError::Storage)?,
+            ),
         };
         let election_ms = config.election_timeout.as_millis() as u64;
         let raft_config = openraft::Config {
@@ -113,10 +119,19 @@ impl Consensus {
             ..openraft::Config::default()
         };
         let raft_config = Arc::new(raft_config.validate().map_err(fatal)?);
-        let raft = Raft::new(config.node_id, raft_config, NoPeers, log, state_machine).await.map_err(fatal)?;
-        let consensus = Consensus { raft, store, config };
+        let raft = Raft::new(config.node_id, raft_config, NoPeers, log, state_machine)
+            .await
+            .map_err(fatal)?;
+        let consensus = Consensus {
+            raft,
+            store,
+            config,
+        };
         if consensus.config.bootstrap && !consensus.raft.is_initialized().await.map_err(fatal)? {
-            let members = BTreeMap::from([(consensus.config.node_id, BasicNode::new(&consensus.config.advertise))]);
+            let members = BTreeMap::from([(
+                consensus.config.node_id,
+                BasicNode::new(&consensus.config.advertise),
+            )]);
             consensus.raft.initialize(members).await.map_err(fatal)?;
         }
         Ok(consensus)
@@ -131,7 +146,9 @@ impl Consensus {
     pub async fn propose(&self, request: Request) -> Result<(u64, Response), ConsensusError> {
         match self.raft.client_write(request).await {
             Ok(reply) => Ok((reply.log_id.index, reply.data)),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => Err(ConsensusError::NoLeader),
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(_))) => {
+                Err(ConsensusError::NoLeader)
+            }
             Err(RaftError::APIError(other)) => Err(fatal(other)),
             Err(RaftError::Fatal(f)) => Err(fatal(f)),
         }
@@ -146,16 +163,32 @@ impl Consensus {
         };
         let is_leader = state == ServerState::Leader;
         match mode {
-            Consistency::Stale => Ok(ReadMeta { known_leader: leader.is_some(), last_contact_ms: 0 }),
-            Consistency::Default if is_leader && quorum_ack_ms.is_some_and(|ms| ms < self.config.leader_lease.as_millis() as u64) => {
-                Ok(ReadMeta { known_leader: true, last_contact_ms: 0 })
+            Consistency::Stale => Ok(ReadMeta {
+                known_leader: leader.is_some(),
+                last_contact_ms: 0,
+            }),
+            Consistency::Default
+                if is_leader
+                    && quorum_ack_ms
+                        .is_some_and(|ms| ms < self.config.leader_lease.as_millis() as u64) =>
+            {
+                Ok(ReadMeta {
+                    known_leader: true,
+                    last_contact_ms: 0,
+                })
             }
             Consistency::Default | Consistency::Consistent => {
                 if !is_leader {
                     return Err(ConsensusError::NoLeader);
                 }
-                self.raft.ensure_linearizable().await.map_err(|_| ConsensusError::NoLeader)?;
-                Ok(ReadMeta { known_leader: true, last_contact_ms: 0 })
+                self.raft
+                    .ensure_linearizable()
+                    .await
+                    .map_err(|_| ConsensusError::NoLeader)?;
+                Ok(ReadMeta {
+                    known_leader: true,
+                    last_contact_ms: 0,
+                })
             }
         }
     }
@@ -169,7 +202,10 @@ impl Consensus {
         let metrics = self.raft.metrics();
         let m = metrics.borrow();
         let leader = m.current_leader?;
-        m.membership_config.membership().get_node(&leader).map(|n| n.addr.clone())
+        m.membership_config
+            .membership()
+            .get_node(&leader)
+            .map(|n| n.addr.clone())
     }
 
     /// The voters' RPC addresses (`/v1/status/peers`).
@@ -177,7 +213,10 @@ impl Consensus {
         let metrics = self.raft.metrics();
         let m = metrics.borrow();
         let membership = m.membership_config.membership();
-        membership.voter_ids().filter_map(|id| membership.get_node(&id).map(|n| n.addr.clone())).collect()
+        membership
+            .voter_ids()
+            .filter_map(|id| membership.get_node(&id).map(|n| n.addr.clone()))
+            .collect()
     }
 
     /// Resolves once this server is leader, or returns false after `timeout`.
@@ -198,7 +237,9 @@ impl Consensus {
     }
 
     /// Leadership changes, for the leader-duty loops.
-    pub fn metrics(&self) -> tokio::sync::watch::Receiver<openraft::RaftMetrics<NodeId, BasicNode>> {
+    pub fn metrics(
+        &self,
+    ) -> tokio::sync::watch::Receiver<openraft::RaftMetrics<NodeId, BasicNode>> {
         self.raft.metrics()
     }
 

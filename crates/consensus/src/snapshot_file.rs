@@ -18,7 +18,10 @@ pub enum SnapshotFileError {
     #[error("snapshot metadata: {0}")]
     Meta(serde_json::Error),
     #[error("snapshot file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 pub fn encode(meta: &SnapshotMeta, state: &[u8]) -> Vec<u8> {
@@ -47,10 +50,19 @@ pub fn decode(blob: &[u8]) -> Result<(SnapshotMeta, &[u8]), SnapshotFileError> {
         return Err(SnapshotFileError::Checksum);
     }
     let len_at = MAGIC.len();
-    let meta_len = u32::from_le_bytes([body[len_at], body[len_at + 1], body[len_at + 2], body[len_at + 3]]) as usize;
+    let meta_len = u32::from_le_bytes([
+        body[len_at],
+        body[len_at + 1],
+        body[len_at + 2],
+        body[len_at + 3],
+    ]) as usize;
     let meta_start = len_at + 4;
-    let state_start = meta_start.checked_add(meta_len).filter(|end| *end <= body.len()).ok_or(SnapshotFileError::Truncated)?;
-    let meta = serde_json::from_slice(&body[meta_start..state_start]).map_err(SnapshotFileError::Meta)?;
+    let state_start = meta_start
+        .checked_add(meta_len)
+        .filter(|end| *end <= body.len())
+        .ok_or(SnapshotFileError::Truncated)?;
+    let meta =
+        serde_json::from_slice(&body[meta_start..state_start]).map_err(SnapshotFileError::Meta)?;
     Ok((meta, &body[state_start..]))
 }
 
@@ -58,7 +70,10 @@ pub fn read(path: &Path) -> Result<Option<Vec<u8>>, SnapshotFileError> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(SnapshotFileError::Io { path: path.display().to_string(), source }),
+        Err(source) => Err(SnapshotFileError::Io {
+            path: path.display().to_string(),
+            source,
+        }),
     }
 }
 
@@ -76,7 +91,13 @@ mod tests {
         let mut flipped = blob.clone();
         flipped[12] ^= 1;
         assert!(matches!(decode(&flipped), Err(SnapshotFileError::Checksum)));
-        assert!(matches!(decode(&blob[..blob.len() - 1]), Err(SnapshotFileError::Checksum)));
-        assert!(matches!(decode(b"short"), Err(SnapshotFileError::Truncated)));
+        assert!(matches!(
+            decode(&blob[..blob.len() - 1]),
+            Err(SnapshotFileError::Checksum)
+        ));
+        assert!(matches!(
+            decode(b"short"),
+            Err(SnapshotFileError::Truncated)
+        ));
     }
 }

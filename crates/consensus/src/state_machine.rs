@@ -2,7 +2,9 @@
 //! snapshots (kept on disk with a data dir so a restart replays only the log tail).
 
 use crate::snapshot_file;
-use crate::types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig, storage_io};
+use crate::types::{
+    Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig, storage_io,
+};
 use openraft::storage::RaftStateMachine;
 use openraft::{EntryPayload, ErrorSubject, ErrorVerb, RaftSnapshotBuilder, Snapshot};
 use proconsul_state::{Response, Store};
@@ -34,11 +36,18 @@ fn snapshot_error(err: impl std::error::Error + 'static, verb: ErrorVerb) -> Sto
 impl StateMachine {
     /// A state machine over `store`; with `snapshot_dir`, the last snapshot there is loaded.
     pub fn open(store: Arc<RwLock<Store>>, snapshot_dir: Option<PathBuf>) -> Result<Self, String> {
-        let sm = StateMachine { store, applied: Arc::default(), snapshot_dir };
+        let sm = StateMachine {
+            store,
+            applied: Arc::default(),
+            snapshot_dir,
+        };
         if let Some(dir) = &sm.snapshot_dir {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            if let Some(blob) = snapshot_file::read(&dir.join(SNAPSHOT_FILE)).map_err(|e| e.to_string())? {
-                sm.load(blob).map_err(|e| format!("{}: {e}", dir.join(SNAPSHOT_FILE).display()))?;
+            if let Some(blob) =
+                snapshot_file::read(&dir.join(SNAPSHOT_FILE)).map_err(|e| e.to_string())?
+            {
+                sm.load(blob)
+                    .map_err(|e| format!("{}: {e}", dir.join(SNAPSHOT_FILE).display()))?;
             }
         }
         Ok(sm)
@@ -55,7 +64,9 @@ impl StateMachine {
     /// Restores the store from a blob and records it as the current snapshot.
     fn load(&self, blob: Vec<u8>) -> Result<(), String> {
         let (meta, state) = snapshot_file::decode(&blob).map_err(|e| e.to_string())?;
-        self.write_store().restore(state).map_err(|e| e.to_string())?;
+        self.write_store()
+            .restore(state)
+            .map_err(|e| e.to_string())?;
         let mut applied = self.applied();
         applied.last_applied = meta.last_log_id;
         applied.membership = meta.last_membership.clone();
@@ -64,8 +75,11 @@ impl StateMachine {
     }
 
     fn persist(&self, blob: &[u8]) -> Result<(), StorageError> {
-        let Some(dir) = &self.snapshot_dir else { return Ok(()) };
-        proconsul_wal::write_atomic(&dir.join(SNAPSHOT_FILE), blob).map_err(|e| snapshot_error(e, ErrorVerb::Write))
+        let Some(dir) = &self.snapshot_dir else {
+            return Ok(());
+        };
+        proconsul_wal::write_atomic(&dir.join(SNAPSHOT_FILE), blob)
+            .map_err(|e| snapshot_error(e, ErrorVerb::Write))
     }
 }
 
@@ -75,16 +89,27 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
             let applied = self.applied();
             (applied.last_applied, applied.membership.clone())
         };
-        let state = self.store.read().unwrap_or_else(|p| p.into_inner()).snapshot();
+        let state = self
+            .store
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .snapshot();
         let snapshot_id = match last_applied {
             Some(id) => format!("{}-{}", id.leader_id.term, id.index),
             None => "0-0".to_string(),
         };
-        let meta = SnapshotMeta { last_log_id: last_applied, last_membership: membership, snapshot_id };
+        let meta = SnapshotMeta {
+            last_log_id: last_applied,
+            last_membership: membership,
+            snapshot_id,
+        };
         let blob = snapshot_file::encode(&meta, &state);
         self.persist(&blob)?;
         self.applied().current = Some((meta.clone(), blob.clone()));
-        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(blob)) })
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(blob)),
+        })
     }
 }
 
@@ -132,14 +157,22 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         Ok(Box::new(Cursor::new(Vec::new())))
     }
 
-    async fn install_snapshot(&mut self, _meta: &SnapshotMeta, snapshot: Box<Cursor<Vec<u8>>>) -> Result<(), StorageError> {
+    async fn install_snapshot(
+        &mut self,
+        _meta: &SnapshotMeta,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
         let blob = snapshot.into_inner();
         self.persist(&blob)?;
-        self.load(blob).map_err(|e| snapshot_error(std::io::Error::other(e), ErrorVerb::Read))
+        self.load(blob)
+            .map_err(|e| snapshot_error(std::io::Error::other(e), ErrorVerb::Read))
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
         let applied = self.applied();
-        Ok(applied.current.as_ref().map(|(meta, blob)| Snapshot { meta: meta.clone(), snapshot: Box::new(Cursor::new(blob.clone())) }))
+        Ok(applied.current.as_ref().map(|(meta, blob)| Snapshot {
+            meta: meta.clone(),
+            snapshot: Box::new(Cursor::new(blob.clone())),
+        }))
     }
 }

@@ -23,6 +23,10 @@ pub type StoredMembership = openraft::StoredMembership<NodeId, openraft::BasicNo
 pub type SnapshotMeta = openraft::SnapshotMeta<NodeId, openraft::BasicNode>;
 
 /// Wraps an IO failure as openraft's storage error for the given subject.
-pub fn storage_io(subject: openraft::ErrorSubject<NodeId>, verb: openraft::ErrorVerb, err: impl std::error::Error + 'static) -> StorageError {
+pub fn storage_io(
+    subject: openraft::ErrorSubject<NodeId>,
+    verb: openraft::ErrorVerb,
+    err: impl std::error::Error + 'static,
+) -> StorageError {
     openraft::StorageIOError::new(subject, verb, openraft::AnyError::new(&err)).into()
 }

@@ -25,7 +25,10 @@ pub fn wait_for<T>(what: &str, deadline: Duration, mut condition: impl FnMut() -
         if let Some(value) = condition() {
             return value;
         }
-        assert!(start.elapsed() < deadline, "timed out after {deadline:?} waiting for {what}");
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -110,7 +113,11 @@ impl AgentBuilder {
 
 impl Agent {
     pub fn dev() -> AgentBuilder {
-        AgentBuilder { args: Vec::new(), data_dir: None, http_port: None }
+        AgentBuilder {
+            args: Vec::new(),
+            data_dir: None,
+            http_port: None,
+        }
     }
 
     /// Starts a dev agent with default test settings.
@@ -144,7 +151,11 @@ impl Agent {
                     }
                 }
             }
-            assert!(start.elapsed() < Duration::from_secs(20), "agent not ready; log:\n{}", self.log());
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "agent not ready; log:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -160,12 +171,21 @@ impl Agent {
         cmd.args(args)
             .env("CONSUL_HTTP_ADDR", self.http_addr())
             .env_remove("CONSUL_HTTP_TOKEN")
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn cli");
         if let Some(input) = stdin {
-            child.stdin.take().expect("stdin").write_all(input).expect("write stdin");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input)
+                .expect("write stdin");
         }
         child.wait_with_output().expect("cli output")
     }
@@ -178,7 +198,10 @@ impl Agent {
 
     /// Sends SIGTERM and returns the exit status once it exits (deadline 10 s).
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         wait_for("agent exit after SIGTERM", Duration::from_secs(10), || {
             self.child.try_wait().ok().flatten()
         })

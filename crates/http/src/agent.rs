@@ -1,0 +1,58 @@
+//! `/v1/agent/*` endpoints that describe this agent, `/v1/status/*` and
+//! `/v1/catalog/datacenters`.
+
+use crate::context::SharedContext;
+use crate::error::HttpError;
+use crate::query::{Params, check_datacenter};
+use crate::response::{empty, json};
+use axum::extract::{Query, State};
+use axum::response::Response;
+
+pub async fn agent_self(
+    State(ctx): State<SharedContext>,
+    Query(raw): Query<Vec<(String, String)>>,
+) -> Response {
+    let params = Params::new(raw);
+    json(&ctx, &params, &ctx.config.agent_self)
+}
+
+pub async fn members(
+    State(ctx): State<SharedContext>,
+    Query(raw): Query<Vec<(String, String)>>,
+) -> Response {
+    let params = Params::new(raw);
+    json(&ctx, &params, &[&ctx.config.member])
+}
+
+/// Graceful leave: answers, then the agent shuts down.
+pub async fn leave(State(ctx): State<SharedContext>) -> Response {
+    ctx.leave.notify_one();
+    empty()
+}
+
+pub async fn status_leader(
+    State(ctx): State<SharedContext>,
+    Query(raw): Query<Vec<(String, String)>>,
+) -> Result<Response, HttpError> {
+    let params = Params::new(raw);
+    check_datacenter(&ctx, &params)?;
+    let leader = ctx.server.consensus().leader_addr().unwrap_or_default();
+    Ok(json(&ctx, &params, &leader))
+}
+
+pub async fn status_peers(
+    State(ctx): State<SharedContext>,
+    Query(raw): Query<Vec<(String, String)>>,
+) -> Result<Response, HttpError> {
+    let params = Params::new(raw);
+    check_datacenter(&ctx, &params)?;
+    Ok(json(&ctx, &params, &ctx.server.consensus().peers()))
+}
+
+pub async fn datacenters(
+    State(ctx): State<SharedContext>,
+    Query(raw): Query<Vec<(String, String)>>,
+) -> Response {
+    let params = Params::new(raw);
+    json(&ctx, &params, &[&ctx.config.datacenter])
+}

@@ -1,0 +1,190 @@
+//! The route table: every endpoint with its methods and the ACL permission it needs, in one
+//! place, so enforcing ACLs is one middleware over this table.
+
+use crate::context::SharedContext;
+use crate::error::HttpError;
+use crate::{agent, kv, session, txn};
+use axum::Router;
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+
+/// The permission a request needs. The resource (key, node, session) comes from the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acl {
+    /// No ACL check (status endpoints).
+    None,
+    /// `key:read` on the key (or the prefix with `recurse`/`keys`: `key:list`).
+    KeyRead,
+    /// `key:write` on the key (recursive deletes: on every key under the prefix).
+    KeyWrite,
+    /// Each operation of a transaction is checked like its single endpoint.
+    TxnOps,
+    /// `session:read` on the session's node.
+    SessionRead,
+    /// `session:write` on the node.
+    SessionWrite,
+    /// `agent:read` on this agent's node.
+    AgentRead,
+    /// `agent:write` on this agent's node.
+    AgentWrite,
+    /// `node:read` for member listings (filtered per member).
+    NodeRead,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Endpoint {
+    KvGet,
+    KvPut,
+    KvDelete,
+    Txn,
+    SessionCreate,
+    SessionDestroy,
+    SessionRenew,
+    SessionInfo,
+    SessionNode,
+    SessionList,
+    StatusLeader,
+    StatusPeers,
+    AgentSelf,
+    AgentMembers,
+    AgentLeave,
+    CatalogDatacenters,
+}
+
+pub struct Route {
+    pub path: &'static str,
+    pub method: Method,
+    pub endpoint: Endpoint,
+    pub acl: Acl,
+}
+
+macro_rules! routes {
+    ($($method:ident $path:literal => $endpoint:ident, $acl:ident;)*) => {
+        /// Every route the HTTP API serves.
+        pub fn table() -> Vec<Route> {
+            vec![$(Route { path: $path, method: Method::$method, endpoint: Endpoint::$endpoint, acl: Acl::$acl }),*]
+        }
+    };
+}
+
+routes! {
+    GET "/v1/kv" => KvGet, KeyRead;
+    PUT "/v1/kv" => KvPut, KeyWrite;
+    DELETE "/v1/kv" => KvDelete, KeyWrite;
+    GET "/v1/kv/" => KvGet, KeyRead;
+    PUT "/v1/kv/" => KvPut, KeyWrite;
+    DELETE "/v1/kv/" => KvDelete, KeyWrite;
+    GET "/v1/kv/{*key}" => KvGet, KeyRead;
+    PUT "/v1/kv/{*key}" => KvPut, KeyWrite;
+    DELETE "/v1/kv/{*key}" => KvDelete, KeyWrite;
+    PUT "/v1/txn" => Txn, TxnOps;
+    PUT "/v1/session/create" => SessionCreate, SessionWrite;
+    PUT "/v1/session/destroy/{id}" => SessionDestroy, SessionWrite;
+    PUT "/v1/session/renew/{id}" => SessionRenew, SessionWrite;
+    GET "/v1/session/info/{id}" => SessionInfo, SessionRead;
+    GET "/v1/session/node/{node}" => SessionNode, SessionRead;
+    GET "/v1/session/list" => SessionList, SessionRead;
+    GET "/v1/status/leader" => StatusLeader, None;
+    GET "/v1/status/peers" => StatusPeers, None;
+    GET "/v1/agent/self" => AgentSelf, AgentRead;
+    GET "/v1/agent/members" => AgentMembers, NodeRead;
+    PUT "/v1/agent/leave" => AgentLeave, AgentWrite;
+    GET "/v1/catalog/datacenters" => CatalogDatacenters, None;
+}
+
+fn handler(endpoint: Endpoint, filter: MethodFilter) -> MethodRouter<SharedContext> {
+    match endpoint {
+        Endpoint::KvGet => on(filter, kv::get),
+        Endpoint::KvPut => on(filter, kv::put),
+        Endpoint::KvDelete => on(filter, kv::delete),
+        Endpoint::Txn => on(filter, txn::txn),
+        Endpoint::SessionCreate => on(filter, session::create),
+        Endpoint::SessionDestroy => on(filter, session::destroy),
+        Endpoint::SessionRenew => on(filter, session::renew),
+        Endpoint::SessionInfo => on(filter, session::info),
+        Endpoint::SessionNode => on(filter, session::node),
+        Endpoint::SessionList => on(filter, session::list),
+        Endpoint::StatusLeader => on(filter, agent::status_leader),
+        Endpoint::StatusPeers => on(filter, agent::status_peers),
+        Endpoint::AgentSelf => on(filter, agent::agent_self),
+        Endpoint::AgentMembers => on(filter, agent::members),
+        Endpoint::AgentLeave => on(filter, agent::leave),
+        Endpoint::CatalogDatacenters => on(filter, agent::datacenters),
+    }
+}
+
+fn method_filter(method: &Method) -> MethodFilter {
+    match *method {
+        Method::PUT => MethodFilter::PUT,
+        Method::DELETE => MethodFilter::DELETE,
+        Method::POST => MethodFilter::POST,
+        _ => MethodFilter::GET,
+    }
+}
+
+/// Answers OPTIONS with the `Allow` list, and other methods with Consul's 405.
+fn with_fallback(
+    router: MethodRouter<SharedContext>,
+    allowed: Vec<Method>,
+) -> MethodRouter<SharedContext> {
+    let allow = std::iter::once("OPTIONS".to_string())
+        .chain(allowed.iter().map(|m| m.to_string()))
+        .collect::<Vec<_>>()
+        .join(",");
+    router.fallback(move |method: Method| async move {
+        if method == Method::OPTIONS {
+            (StatusCode::OK, [(header::ALLOW, allow)]).into_response()
+        } else {
+            HttpError::MethodNotAllowed {
+                method: method.to_string(),
+                allow,
+            }
+            .into_response()
+        }
+    })
+}
+
+async fn unknown_path(uri: axum::http::Uri) -> Response {
+    let body = if uri.path().starts_with("/v1/") {
+        "Invalid URL path: not a recognized HTTP API endpoint"
+    } else if uri.path() == "/" {
+        "Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration and restart."
+    } else {
+        "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'"
+    };
+    let status = if uri.path() == "/" {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+pub fn router(ctx: SharedContext) -> Router {
+    let table = table();
+    let mut paths: Vec<&'static str> = table.iter().map(|r| r.path).collect();
+    paths.dedup();
+    let mut app = Router::new();
+    for path in paths {
+        let mut method_router: Option<MethodRouter<SharedContext>> = None;
+        let mut allowed = Vec::new();
+        for route in table.iter().filter(|r| r.path == path) {
+            let next = handler(route.endpoint, method_filter(&route.method));
+            method_router = Some(match method_router {
+                Some(existing) => existing.merge(next),
+                None => next,
+            });
+            allowed.push(route.method.clone());
+        }
+        if let Some(method_router) = method_router {
+            app = app.route(path, with_fallback(method_router, allowed));
+        }
+    }
+    app.fallback(unknown_path).with_state(ctx)
+}
