@@ -219,6 +219,30 @@ impl Consensus {
             .collect()
     }
 
+    /// Raft figures for `/v1/agent/self` Stats (all strings, as Consul reports them).
+    pub fn stats(&self) -> Vec<(&'static str, String)> {
+        let metrics = self.raft.metrics();
+        let m = metrics.borrow();
+        let state = match m.state {
+            ServerState::Leader => "Leader",
+            ServerState::Candidate => "Candidate",
+            ServerState::Follower => "Follower",
+            ServerState::Learner => "Learner",
+            ServerState::Shutdown => "Shutdown",
+        };
+        let voters = m.membership_config.membership().voter_ids().count();
+        vec![
+            ("state", state.to_string()),
+            ("term", m.current_term.to_string()),
+            ("last_log_index", m.last_log_index.unwrap_or(0).to_string()),
+            ("applied_index", m.last_applied.map_or(0, |l| l.index).to_string()),
+            ("commit_index", m.last_applied.map_or(0, |l| l.index).to_string()),
+            ("last_snapshot_index", m.snapshot.map_or(0, |l| l.index).to_string()),
+            ("num_peers", voters.saturating_sub(1).to_string()),
+            ("protocol_version", "3".to_string()),
+        ]
+    }
+
     /// Resolves once this server is leader, or returns false after `timeout`.
     pub async fn wait_for_leadership(&self, timeout: Duration) -> bool {
         let mut metrics = self.raft.metrics();

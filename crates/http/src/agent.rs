@@ -13,7 +13,16 @@ pub async fn agent_self(
     Query(raw): Query<Vec<(String, String)>>,
 ) -> Response {
     let params = Params::new(raw);
-    json(&ctx, &params, &ctx.config.agent_self)
+    let mut body = ctx.config.agent_self.clone();
+    let consensus = ctx.server.consensus();
+    let leader_addr = consensus.leader_addr().unwrap_or_default();
+    let stats = &mut body["Stats"];
+    stats["consul"]["leader"] = serde_json::json!(consensus.is_leader().to_string());
+    stats["consul"]["leader_addr"] = serde_json::json!(leader_addr);
+    for (name, value) in consensus.stats() {
+        stats["raft"][name] = serde_json::json!(value);
+    }
+    json(&ctx, &params, &body)
 }
 
 pub async fn members(
