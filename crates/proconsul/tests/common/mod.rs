@@ -33,6 +33,51 @@ pub fn wait_for<T>(what: &str, deadline: Duration, mut condition: impl FnMut() -
     }
 }
 
+/// An HTTP answer: status, headers (lowercase names) and body text.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+
+    /// `X-Consul-Index` as a number (panics if missing).
+    pub fn index(&self) -> u64 {
+        self.header("x-consul-index").and_then(|v| v.parse().ok()).expect("X-Consul-Index header")
+    }
+}
+
+/// One HTTP request with a client that reports every status instead of failing on 4xx/5xx.
+pub fn request(method: &str, url: &str, body: Option<&[u8]>) -> Result<Reply, ureq::Error> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .allow_non_standard_methods(true)
+        .timeout_global(Some(Duration::from_secs(700)))
+        .build()
+        .into();
+    let builder = ureq::http::Request::builder().method(method).uri(url);
+    let request = builder.body(body.map(<[u8]>::to_vec).unwrap_or_default()).map_err(ureq::Error::from)?;
+    let mut response = agent.run(request)?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Ok(Reply { status, headers, body })
+}
+
 /// A running agent process; killed when dropped.
 pub struct Agent {
     child: Child,
@@ -133,6 +178,26 @@ impl Agent {
         format!("http://127.0.0.1:{}{}", self.http_port, path_and_query)
     }
 
+    /// Sends a request to this agent's HTTP API; any status is returned, never an error.
+    pub fn http(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> Reply {
+        match request(method, &self.url(path_and_query), body) {
+            Ok(reply) => reply,
+            Err(err) => panic!("{method} {path_and_query} failed: {err}; log:\n{}", self.log()),
+        }
+    }
+
+    pub fn get(&self, path_and_query: &str) -> Reply {
+        self.http("GET", path_and_query, None)
+    }
+
+    pub fn put(&self, path_and_query: &str, body: &[u8]) -> Reply {
+        self.http("PUT", path_and_query, Some(body))
+    }
+
+    pub fn delete(&self, path_and_query: &str) -> Reply {
+        self.http("DELETE", path_and_query, None)
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
@@ -144,12 +209,12 @@ impl Agent {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("agent exited early with {status}; log:\n{}", self.log());
             }
-            if let Ok(resp) = ureq::get(&url).call() {
-                if let Ok(body) = resp.into_body().read_to_string() {
-                    if body.trim() != "\"\"" && !body.trim().is_empty() {
-                        return;
-                    }
-                }
+            if let Ok(reply) = request("GET", &url, None)
+                && reply.status == 200
+                && reply.body.trim() != "\"\""
+                && !reply.body.trim().is_empty()
+            {
+                return;
             }
             assert!(
                 start.elapsed() < Duration::from_secs(20),
