@@ -6,7 +6,7 @@
 //! objects merge per key.
 
 mod build;
-pub mod duration;
+pub use proconsul_types::duration;
 mod error;
 pub mod flags;
 pub mod hcl;
