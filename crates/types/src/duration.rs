@@ -155,6 +155,15 @@ pub fn format_go_duration(d: Duration) -> String {
     format!("{hours}h{}m{secs}s", mins % 60)
 }
 
+/// Short names for the two conversions, as the rest of the code base uses them.
+pub fn parse(s: &str) -> Result<Duration, DurationError> {
+    parse_go_duration(s)
+}
+
+pub fn format(d: Duration) -> String {
+    format_go_duration(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,13 +283,4 @@ mod tests {
             assert_eq!(p(&format_go_duration(d)), d);
         }
     }
-}
-
-/// Short names for the two conversions, as the rest of the code base uses them.
-pub fn parse(s: &str) -> Result<Duration, DurationError> {
-    parse_go_duration(s)
-}
-
-pub fn format(d: Duration) -> String {
-    format_go_duration(d)
 }
