@@ -155,11 +155,20 @@ impl Consensus {
     }
 
     /// Waits until a read in `mode` may be served from the local store.
+    ///
+    /// Default reads skip the quorum round only where that is provably safe: a leader that is
+    /// the sole voter cannot be deposed without its knowledge. With peers, openraft's
+    /// `millis_since_quorum_ack` metric is a value from the last metrics report, not a live
+    /// clock, so it cannot bound a lease; those reads take the read-index path until the
+    /// cluster transport tracks its own lease.
     pub async fn read_barrier(&self, mode: Consistency) -> Result<ReadMeta, ConsensusError> {
-        let (state, leader, quorum_ack_ms) = {
+        let (state, leader, sole_voter) = {
             let metrics = self.raft.metrics();
             let m = metrics.borrow();
-            (m.state, m.current_leader, m.millis_since_quorum_ack)
+            let membership = m.membership_config.membership();
+            let sole = membership.voter_ids().count() == 1
+                && membership.voter_ids().any(|id| id == self.config.node_id);
+            (m.state, m.current_leader, sole)
         };
         let is_leader = state == ServerState::Leader;
         match mode {
@@ -167,20 +176,12 @@ impl Consensus {
                 known_leader: leader.is_some(),
                 last_contact_ms: 0,
             }),
-            Consistency::Default
-                if is_leader
-                    && quorum_ack_ms
-                        .is_some_and(|ms| ms < self.config.leader_lease.as_millis() as u64) =>
-            {
-                Ok(ReadMeta {
-                    known_leader: true,
-                    last_contact_ms: 0,
-                })
-            }
+            _ if !is_leader => Err(ConsensusError::NoLeader),
+            Consistency::Default if sole_voter => Ok(ReadMeta {
+                known_leader: true,
+                last_contact_ms: 0,
+            }),
             Consistency::Default | Consistency::Consistent => {
-                if !is_leader {
-                    return Err(ConsensusError::NoLeader);
-                }
                 self.raft
                     .ensure_linearizable()
                     .await
