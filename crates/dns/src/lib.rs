@@ -1,0 +1,12 @@
+//! Consul's DNS interface: a pure core (name grammar, answer building, size trimming) and a
+//! thin hickory-server shell (UDP + TCP listeners, recursor forwarding).
+
+pub mod answer;
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod name;
+
+pub use catalog::{CatalogView, Health, InstanceRecord, NodeRecord, ReverseRecord, Weights};
+pub use config::{DnsConfig, RecursorStrategy, SoaConfig};
+pub use error::DnsError;
