@@ -6,6 +6,8 @@ pub mod catalog;
 pub mod config;
 pub mod error;
 pub mod name;
+mod records;
+pub mod trim;
 
 pub use catalog::{CatalogView, Health, InstanceRecord, NodeRecord, ReverseRecord, Weights};
 pub use config::{DnsConfig, RecursorStrategy, SoaConfig};
