@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 use crate::catalog::{CatalogView, Health, InstanceRecord, NodeRecord, ReverseRecord};
 use crate::config::DnsConfig;
 use crate::error::DnsError;
-use crate::name::{Domains, Query, Zone, encode_hex_ip};
+use crate::name::{Domains, Query, Zone, encode_hex_ip, parse};
 use crate::records::{address_records, build_name, hostname, ip_record, meta_txt};
 
 /// Consul advertises at most this many servers in NS answers.
@@ -77,6 +77,20 @@ impl Responder {
 
     pub fn domains(&self) -> &Domains {
         &self.domains
+    }
+
+    /// Parses the question and answers it; `None` when the name is outside our zones (the
+    /// caller forwards it to recursors or refuses it). Also `None` for PTR names nothing in
+    /// the catalog owns, when recursors are configured: upstream may know them.
+    pub fn respond(&self, q: Question<'_>, env: &mut Env<'_>) -> Option<Answer> {
+        let labels: Vec<&[u8]> = q.name.iter().collect();
+        let parsed = parse(&labels, q.qtype == RecordType::SRV, &self.domains)?;
+        let answer = self.answer(q, parsed.zone, &parsed.query, env);
+        let unowned_ptr = parsed.zone == Zone::Reverse && answer.rcode == ResponseCode::NXDomain;
+        if unowned_ptr && !self.config.recursors.is_empty() {
+            return None;
+        }
+        Some(answer)
     }
 
     /// The response for a question whose name `parse` placed in one of our zones.
