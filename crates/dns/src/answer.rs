@@ -343,12 +343,12 @@ impl Ctx<'_, '_> {
                 RData::SRV(srv),
             ));
             answer.additional.extend(extra);
-            if self.cfg().enable_additional_node_meta_txt {
-                if let Some(node_name) = node_fqdn(&instance.node.name, dc, self.zone_labels()) {
-                    answer
-                        .additional
-                        .extend(meta_txt(&node_name, &instance.node.meta, ttl));
-                }
+            let meta_owner = node_fqdn(&instance.node.name, dc, self.zone_labels());
+            if self.cfg().enable_additional_node_meta_txt
+                && let Some(owner) = meta_owner
+            {
+                let txt = meta_txt(&owner, &instance.node.meta, ttl);
+                answer.additional.extend(txt);
             }
         }
         answer

@@ -5,12 +5,15 @@ pub mod answer;
 pub mod catalog;
 pub mod config;
 pub mod error;
+pub mod forward;
 pub mod memory;
 pub mod name;
 mod records;
+pub mod server;
 pub mod trim;
 
 pub use catalog::{CatalogView, Health, InstanceRecord, NodeRecord, ReverseRecord, Weights};
 pub use config::{DnsConfig, RecursorStrategy, SoaConfig};
 pub use error::DnsError;
 pub use memory::MemoryCatalog;
+pub use server::{DnsServer, serve};

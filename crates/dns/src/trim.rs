@@ -36,18 +36,17 @@ pub fn trim(
     qname: &Name,
     qtype: RecordType,
     transport: Transport,
-    udp_answer_limit: u32,
+    udp_answer_limit: Option<u32>,
 ) -> bool {
     let before = answer.answers.len();
     let (max_size, count_cap) = match transport {
         Transport::Udp { edns_payload } => {
             let advertised = edns_payload.map_or(0, usize::from);
-            let size = advertised.max(DEFAULT_UDP_SIZE).min(MAX_UDP_SIZE);
+            let size = advertised.clamp(DEFAULT_UDP_SIZE, MAX_UDP_SIZE);
             // The answer-count cap only applies to classic 512-byte UDP.
-            let cap = if size == DEFAULT_UDP_SIZE {
-                (udp_answer_limit as usize).min(MAX_UDP_ANSWERS)
-            } else {
-                before
+            let cap = match udp_answer_limit {
+                Some(limit) if size == DEFAULT_UDP_SIZE => (limit as usize).min(MAX_UDP_ANSWERS),
+                _ => before,
             };
             (size - UDP_HEADER, cap)
         }
@@ -195,30 +194,30 @@ mod tests {
     fn plain_udp_caps_answer_count() {
         let q = name("web.service.consul.");
         let mut a = a_answer(10);
-        assert!(trim(&mut a, &q, RecordType::A, udp(None), 3));
+        assert!(trim(&mut a, &q, RecordType::A, udp(None), Some(3)));
         assert_eq!(a.answers.len(), 3);
         let mut a = a_answer(10);
-        assert!(trim(&mut a, &q, RecordType::A, udp(None), 20));
+        assert!(trim(&mut a, &q, RecordType::A, udp(None), Some(20)));
         assert_eq!(a.answers.len(), 8, "never more than 8 over plain UDP");
         let mut a = a_answer(2);
-        assert!(!trim(&mut a, &q, RecordType::A, udp(None), 3));
+        assert!(!trim(&mut a, &q, RecordType::A, udp(None), Some(3)));
     }
 
     #[test]
     fn edns_and_tcp_trim_by_size_only() {
         let q = name("web.service.consul.");
         let mut a = a_answer(100);
-        assert!(!trim(&mut a, &q, RecordType::A, udp(Some(4096)), 3));
+        assert!(!trim(&mut a, &q, RecordType::A, udp(Some(4096)), Some(3)));
         assert_eq!(a.answers.len(), 100);
         let mut a = a_answer(100);
-        assert!(trim(&mut a, &q, RecordType::A, udp(Some(1000)), 3));
+        assert!(trim(&mut a, &q, RecordType::A, udp(Some(1000)), Some(3)));
         let kept = a.answers.len();
         assert!(kept > 8 && kept < 100, "kept {kept}");
         let fixed = HEADER_LEN + name_len(&q) + 4 + OPT_LEN;
         let size: usize = a.answers.iter().map(record_len).sum::<usize>() + fixed;
         assert!(size <= 1000 - UDP_HEADER && size + 34 > 1000 - UDP_HEADER);
         let mut a = a_answer(200);
-        assert!(!trim(&mut a, &q, RecordType::A, Transport::Tcp, 3));
+        assert!(!trim(&mut a, &q, RecordType::A, Transport::Tcp, Some(3)));
     }
 
     #[test]
@@ -234,7 +233,7 @@ mod tests {
             let a = RData::A(A(Ipv4Addr::new(10, 0, 0, i)));
             answer.additional.push(Record::from_rdata(target, 0, a));
         }
-        assert!(trim(&mut answer, &q, RecordType::SRV, udp(None), 3));
+        assert!(trim(&mut answer, &q, RecordType::SRV, udp(None), Some(3)));
         assert_eq!(answer.answers.len(), 3);
         assert_eq!(answer.additional.len(), 3);
         for (srv, extra) in answer.answers.iter().zip(&answer.additional) {
