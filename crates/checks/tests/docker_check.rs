@@ -86,10 +86,10 @@ async fn docker_exec_checks() {
     let container = Container(id);
     let t = Duration::from_secs(20);
 
-    assert_eq!(
-        exec(&container.0, "echo fine", t).await,
-        CheckResult::passing("fine\r\n")
-    );
+    // Exec runs with a TTY as in Consul; whether the engine turns "\n" into "\r\n"
+    // depends on its TTY settings, so compare the text only.
+    let r = exec(&container.0, "echo fine", t).await;
+    assert_eq!((r.status, r.output.trim()), (Status::Passing, "fine"));
     let r = exec(&container.0, "echo meh; exit 1", t).await;
     assert_eq!((r.status, r.output.trim()), (Status::Warning, "meh"));
     let r = exec(&container.0, "exit 2", t).await;

@@ -85,7 +85,7 @@ async fn udp_reply_and_silence_pass_port_unreachable_fails() {
     })
     .await;
     assert_eq!(r.status, Status::Critical, "{}", r.output);
-    assert!(r.output.starts_with("read udp 0.0.0.0:"), "{}", r.output);
+    assert!(r.output.starts_with("read udp 127.0.0.1:"), "{}", r.output);
     assert!(r.output.to_lowercase().contains("refused"), "{}", r.output);
 }
 
