@@ -46,6 +46,9 @@ pub async fn probe(args: &[String], timeout: Duration, output_max_size: usize) -
         Ok(c) => c,
         Err(e) => return CheckResult::critical(format!("fork/exec {program}: {e}")),
     };
+    // If this future is dropped mid-run (the check was stopped), kill the whole group,
+    // not just the direct child that `kill_on_drop` covers.
+    let mut guard = GroupGuard(child.id());
     let buf = Mutex::new(TailBuffer::new(output_max_size));
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
@@ -57,6 +60,7 @@ pub async fn probe(args: &[String], timeout: Duration, output_max_size: usize) -
     };
     let waited = tokio::time::timeout(timeout, run).await;
     let output = buf.lock().await.text_with_marker();
+    guard.0 = None;
     match waited {
         Ok(Ok(status)) => CheckResult::new(status_for_exit(status.code().map(i64::from)), output),
         Ok(Err(e)) => CheckResult::critical(format!("wait: {e}")),
@@ -82,6 +86,19 @@ async fn pump<R: AsyncRead + Unpin>(r: Option<R>, buf: &Mutex<TailBuffer>) {
         match r.read(&mut chunk).await {
             Ok(0) | Err(_) => return,
             Ok(n) => buf.lock().await.write(&chunk[..n]),
+        }
+    }
+}
+
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = self
+            .0
+            .and_then(|p| rustix::process::Pid::from_raw(p as i32))
+        {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
         }
     }
 }

@@ -106,17 +106,51 @@ async fn timeout_kills_the_whole_process_group() {
         .expect("pid file")
         .trim()
         .to_string();
-    // The sleep was SIGKILLed with its group; once reaped by init its /proc entry goes.
-    // Poll with a deadline: reaping by init is asynchronous.
+    // The sleep was SIGKILLed with its group.
+    wait_dead(&pid).await;
+}
+
+/// Polls until `pid` is gone or a zombie; panics at the deadline.
+async fn wait_dead(pid: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // Gone, or a zombie waiting for its reaper: either way not running.
         let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
         if stat.is_empty() || state == Some('Z') {
-            break;
+            return;
         }
-        assert!(Instant::now() < deadline, "sleep {pid} still alive: {stat}");
+        assert!(
+            Instant::now() < deadline,
+            "process {pid} still alive: {stat}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+#[tokio::test]
+async fn stopping_a_check_mid_run_kills_its_process_group() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pidfile = dir.path().join("pids");
+    let script = format!(
+        "sleep 60 & echo $! > {}.tmp; mv {0}.tmp {0}; wait",
+        pidfile.display()
+    );
+    let args = vec!["sh".to_string(), "-c".to_string(), script];
+    let spec = CheckSpec::new(CheckKind::Script { args }, Duration::from_millis(50))
+        .with_timeout(Duration::from_secs(60));
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let sink: proconsul_checks::Sink = std::sync::Arc::new(move |u| {
+        let _ = tx.send(u);
+    });
+    let handle = proconsul_checks::spawn_check("script", spec, sink);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let pid = loop {
+        if let Ok(p) = std::fs::read_to_string(&pidfile) {
+            break p.trim().to_string();
+        }
+        assert!(Instant::now() < deadline, "the script never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    handle.stopped().await;
+    wait_dead(&pid).await;
 }
