@@ -109,11 +109,10 @@ async fn kill_group(child: &mut tokio::process::Child) {
     if let Some(pid) = child
         .id()
         .and_then(|p| rustix::process::Pid::from_raw(p as i32))
+        && let Err(e) = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL)
     {
-        if let Err(e) = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL) {
-            tracing::warn!(error = %e, "failed to kill check process group");
-            let _ = child.start_kill();
-        }
+        tracing::warn!(error = %e, "failed to kill check process group");
+        let _ = child.start_kill();
     }
     let _ = child.wait().await;
 }
