@@ -47,12 +47,7 @@ struct WorkerOut {
     latencies_us: Vec<u32>,
 }
 
-async fn worker(
-    id: usize,
-    spec: Arc<LoadSpec>,
-    measure_from: Instant,
-    end: Instant,
-) -> WorkerOut {
+async fn worker(id: usize, spec: Arc<LoadSpec>, measure_from: Instant, end: Instant) -> WorkerOut {
     let mut out = WorkerOut::default();
     let n = spec.requests.len().max(1);
     // Each connection walks the keys from its own offset so they do not all hit one key.
@@ -134,7 +129,9 @@ pub async fn preload(addr: SocketAddr, conns: usize, requests: Vec<Vec<u8>>) -> 
                 let mut conn = Conn::connect(addr).await.ok();
                 for i in (w..requests.len()).step_by(conns) {
                     let ok = match conn.as_mut() {
-                        Some(c) => matches!(c.roundtrip(&requests[i]).await, Ok(r) if r.status < 300),
+                        Some(c) => {
+                            matches!(c.roundtrip(&requests[i]).await, Ok(r) if r.status < 300)
+                        }
                         None => false,
                     };
                     if !ok {

@@ -34,11 +34,15 @@ impl Results {
     }
 
     fn min(&self, label: &str, system: &str, field: &str) -> Option<f64> {
-        self.values(label, system, field).into_iter().reduce(f64::min)
+        self.values(label, system, field)
+            .into_iter()
+            .reduce(f64::min)
     }
 
     fn max(&self, label: &str, system: &str, field: &str) -> Option<f64> {
-        self.values(label, system, field).into_iter().reduce(f64::max)
+        self.values(label, system, field)
+            .into_iter()
+            .reduce(f64::max)
     }
 
     fn runs(&self, label: &str, system: &str) -> usize {
@@ -99,7 +103,10 @@ fn compare(r: &Results, name: &str, label: &str, field: &str, decimals: usize) -
 
 fn kv_rows(r: &Results) -> Vec<Row> {
     let mut put64 = compare(r, "PUT 64 conns (req/s)", "put64", "rps", 0);
-    let q = ratio(r.med("put64", "proconsul", "rps"), r.med("put64", "etcd", "rps"));
+    let q = ratio(
+        r.med("put64", "proconsul", "rps"),
+        r.med("put64", "etcd", "rps"),
+    );
     put64.target = "≥ 3.00× etcd".into();
     put64.verdict = verdict(q.map(|q| q >= 3.0));
 
@@ -107,7 +114,11 @@ fn kv_rows(r: &Results) -> Vec<Row> {
     let mut p50 = compare(r, "PUT 1 conn p50 (µs)", "put1", "p50_us", 0);
     let bound = fsync.map(|f| f + 60.0);
     p50.target = format!("≤ fdatasync p50+60 = {}", fmt(bound, 0));
-    p50.verdict = verdict(bound.zip(r.med("put1", "proconsul", "p50_us")).map(|(b, o)| o <= b));
+    p50.verdict = verdict(
+        bound
+            .zip(r.med("put1", "proconsul", "p50_us"))
+            .map(|(b, o)| o <= b),
+    );
     let p99 = compare(r, "PUT 1 conn p99 (µs)", "put1", "p99_us", 0);
     let put1 = compare(r, "PUT 1 conn (req/s)", "put1", "rps", 0);
     let disk = Row {
@@ -121,7 +132,10 @@ fn kv_rows(r: &Results) -> Vec<Row> {
     };
 
     let mut get64 = compare(r, "GET 64 conns (req/s)", "get64", "rps", 0);
-    let q = ratio(r.med("get64", "proconsul", "rps"), r.med("get64", "etcd", "rps"));
+    let q = ratio(
+        r.med("get64", "proconsul", "rps"),
+        r.med("get64", "etcd", "rps"),
+    );
     get64.target = "≥ 5.00× etcd serializable".into();
     get64.verdict = verdict(q.map(|q| q >= 5.0));
     vec![put64, put1, p50, p99, disk, get64]
@@ -279,7 +293,11 @@ pub fn print(r: &Results, load: f64, cores: usize) {
     let noisy = load > 1.0;
     println!(
         "load average at start: {load:.2}{}",
-        if noisy { "  => NOISY RUN (load > 1.0)" } else { "" }
+        if noisy {
+            "  => NOISY RUN (load > 1.0)"
+        } else {
+            ""
+        }
     );
     println!(
         "note: the load generator runs on the same {cores} cores as the servers it drives; \

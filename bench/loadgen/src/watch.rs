@@ -66,7 +66,10 @@ async fn prepare(conn: &mut Conn, spec: &WatchSpec) -> Result<(u64, u64), String
     let mut indexes = [0u64; 2];
     for (slot, key) in [&spec.key_a, &spec.key_b].into_iter().enumerate() {
         let put = put_request(System::Proconsul, key, b"initial");
-        let r = conn.roundtrip(&put).await.map_err(|e| format!("PUT {key}: {e}"))?;
+        let r = conn
+            .roundtrip(&put)
+            .await
+            .map_err(|e| format!("PUT {key}: {e}"))?;
         if r.status != 200 {
             return Err(format!("PUT {key}: status {}", r.status));
         }
@@ -154,8 +157,12 @@ pub async fn run(spec: WatchSpec) -> Result<WatchResult, String> {
     let setup_start = Instant::now();
     let req_a = Arc::new(blocking_request(&spec.key_a, index_a));
     let req_b = Arc::new(blocking_request(&spec.key_b, index_b));
-    let a: Vec<_> = (0..spec.watchers).map(|_| launch.spawn(req_a.clone())).collect();
-    let b: Vec<_> = (0..spec.others).map(|_| launch.spawn(req_b.clone())).collect();
+    let a: Vec<_> = (0..spec.watchers)
+        .map(|_| launch.spawn(req_a.clone()))
+        .collect();
+    let b: Vec<_> = (0..spec.others)
+        .map(|_| launch.spawn(req_b.clone()))
+        .collect();
     let total = spec.watchers + spec.others;
     let rss_held_kb = settle(&launch.sent, total, spec.pid).await;
     let setup_secs = setup_start.elapsed().as_secs_f64();
