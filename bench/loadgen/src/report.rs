@@ -235,10 +235,11 @@ fn print_rows(rows: &[Row]) {
         w(&|r| r.theirs.chars().count()),
         w(&|r| r.ratio.chars().count()),
         w(&|r| r.target.chars().count()),
+        w(&|r| r.errors.chars().count()),
     ];
     let line = |r: &Row| {
         println!(
-            "| {:<a$} | {:>b$} | {:>c$} | {:>d$} | {:<e$} | {:<6} | {} |",
+            "| {:<a$} | {:>b$} | {:>c$} | {:>d$} | {:<e$} | {:<6} | {:>f$} |",
             r.name,
             r.ours,
             r.theirs,
@@ -251,9 +252,15 @@ fn print_rows(rows: &[Row]) {
             c = widths[2],
             d = widths[3],
             e = widths[4],
+            f = widths[5],
         )
     };
     line(&header);
+    let dashes: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    println!(
+        "|-{}-|-{}:|-{}:|-{}:|-{}-|--------|-{}:|",
+        dashes[0], dashes[1], dashes[2], dashes[3], dashes[4], dashes[5]
+    );
     for r in rows {
         line(r);
     }
