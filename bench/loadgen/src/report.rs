@@ -123,8 +123,12 @@ fn kv_rows(r: &Results) -> Vec<Row> {
     let put1 = compare(r, "PUT 1 conn (req/s)", "put1", "rps", 0);
     let disk = Row {
         name: "disk fdatasync p50 / p99 (µs)".into(),
-        ours: fmt(fsync, 0),
-        theirs: fmt(r.med("fdatasync", "disk", "p99_us"), 0),
+        ours: format!(
+            "{} / {}",
+            fmt(fsync, 0),
+            fmt(r.med("fdatasync", "disk", "p99_us"), 0)
+        ),
+        theirs: "—".into(),
         ratio: "—".into(),
         target: "info (fio, same run)".into(),
         verdict: "",
