@@ -102,7 +102,15 @@ impl ReadOptions {
             Consistency::Default
         };
         let wait = match params.get("wait").filter(|t| !t.is_empty()) {
-            Some(text) => proconsul_types::duration::parse(text)
+            // Go's ParseDuration accepts negative waits; Consul then uses the default wait.
+            Some(text) => proconsul_types::duration::parse(text.strip_prefix('-').unwrap_or(text))
+                .map(|wait| {
+                    if text.starts_with('-') {
+                        Duration::ZERO
+                    } else {
+                        wait
+                    }
+                })
                 .map_err(|_| HttpError::BadRequest("Invalid wait time".into()))?,
             None => limits.default,
         };
@@ -200,9 +208,14 @@ mod tests {
         let opts = ReadOptions::from_params(&params(&[("index", "7"), ("wait", "1h")]), LIMITS)
             .expect("parses");
         assert_eq!((opts.min_index, opts.wait), (7, LIMITS.max));
-        let opts =
-            ReadOptions::from_params(&params(&[("wait", "0s")]), LIMITS).expect("parses");
+        let opts = ReadOptions::from_params(&params(&[("wait", "0s")]), LIMITS).expect("parses");
         assert_eq!(opts.wait, LIMITS.default, "a zero wait means the default");
+        let opts = ReadOptions::from_params(&params(&[("wait", "-5s")]), LIMITS)
+            .expect("Go accepts negative durations");
+        assert_eq!(
+            opts.wait, LIMITS.default,
+            "a negative wait means the default"
+        );
         let opts = ReadOptions::from_params(&params(&[("index", ""), ("wait", "")]), LIMITS)
             .expect("empty values are absent");
         assert_eq!((opts.min_index, opts.wait), (0, LIMITS.default));
@@ -237,10 +250,19 @@ mod tests {
     fn token_sources_in_precedence_order() {
         let mut headers = HeaderMap::new();
         assert_eq!(request_token(&params(&[]), &headers), None);
-        headers.insert("authorization", "bEaReR  tok-3 extra".parse().expect("header"));
-        assert_eq!(request_token(&params(&[]), &headers).as_deref(), Some("tok-3"));
+        headers.insert(
+            "authorization",
+            "bEaReR  tok-3 extra".parse().expect("header"),
+        );
+        assert_eq!(
+            request_token(&params(&[]), &headers).as_deref(),
+            Some("tok-3")
+        );
         headers.insert("x-consul-token", "tok-2".parse().expect("header"));
-        assert_eq!(request_token(&params(&[]), &headers).as_deref(), Some("tok-2"));
+        assert_eq!(
+            request_token(&params(&[]), &headers).as_deref(),
+            Some("tok-2")
+        );
         let query = params(&[("token", "tok-1")]);
         assert_eq!(request_token(&query, &headers).as_deref(), Some("tok-1"));
         let mut basic = HeaderMap::new();

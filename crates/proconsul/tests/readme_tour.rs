@@ -30,7 +30,9 @@ fn readme_short_tour() {
         }
     });
     agent.put("/v1/kv/app/config", b"hello again");
-    let woke = rx.recv_timeout(Duration::from_secs(30)).expect("blocking read answered");
+    let woke = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("blocking read answered");
     assert!(woke.index() > index);
     assert_eq!(woke.json()[0]["Value"], "aGVsbG8gYWdhaW4=");
 
@@ -38,7 +40,12 @@ fn readme_short_tour() {
     let created = agent.put("/v1/session/create", br#"{"Name":"leader","TTL":"15s"}"#);
     let sid = created.json()["ID"].as_str().expect("ID").to_string();
     // curl -s -X PUT "localhost:8500/v1/kv/app/leader?acquire=$SID" -d 'node-1'   # true
-    assert_eq!(agent.put(&format!("/v1/kv/app/leader?acquire={sid}"), b"node-1").json(), json!(true));
+    assert_eq!(
+        agent
+            .put(&format!("/v1/kv/app/leader?acquire={sid}"), b"node-1")
+            .json(),
+        json!(true)
+    );
     // curl -s -X PUT "localhost:8500/v1/session/renew/$SID"
     let renewed = agent.put(&format!("/v1/session/renew/{sid}"), b"");
     assert_eq!(renewed.status, 200);

@@ -44,16 +44,22 @@ pub struct Reply {
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
 
     /// `X-Consul-Index` as a number (panics if missing).
     pub fn index(&self) -> u64 {
-        self.header("x-consul-index").and_then(|v| v.parse().ok()).expect("X-Consul-Index header")
+        self.header("x-consul-index")
+            .and_then(|v| v.parse().ok())
+            .expect("X-Consul-Index header")
     }
 }
 
@@ -66,7 +72,9 @@ pub fn request(method: &str, url: &str, body: Option<&[u8]>) -> Result<Reply, ur
         .build()
         .into();
     let builder = ureq::http::Request::builder().method(method).uri(url);
-    let request = builder.body(body.map(<[u8]>::to_vec).unwrap_or_default()).map_err(ureq::Error::from)?;
+    let request = builder
+        .body(body.map(<[u8]>::to_vec).unwrap_or_default())
+        .map_err(ureq::Error::from)?;
     let mut response = agent.run(request)?;
     let status = response.status().as_u16();
     let headers = response
@@ -75,7 +83,11 @@ pub fn request(method: &str, url: &str, body: Option<&[u8]>) -> Result<Reply, ur
         .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
     let body = response.body_mut().read_to_string().unwrap_or_default();
-    Ok(Reply { status, headers, body })
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Sends `request` verbatim over a fresh TCP connection and parses the answer (fixed length,
@@ -85,7 +97,9 @@ pub fn request(method: &str, url: &str, body: Option<&[u8]>) -> Result<Reply, ur
 pub fn raw_request(addr: &str, request: Vec<u8>) -> Reply {
     use std::io::{Read, Write};
     let stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(60))).expect("read timeout");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("read timeout");
     let mut writer = stream.try_clone().expect("clone stream");
     let sender = std::thread::spawn(move || {
         let _ = writer.write_all(&request);
@@ -104,7 +118,12 @@ pub fn raw_request(addr: &str, request: Vec<u8>) -> Reply {
         }
     }
     let _ = sender.join();
-    parse_reply(&data).unwrap_or_else(|| panic!("incomplete HTTP answer: {:?}", String::from_utf8_lossy(&data)))
+    parse_reply(&data).unwrap_or_else(|| {
+        panic!(
+            "incomplete HTTP answer: {:?}",
+            String::from_utf8_lossy(&data)
+        )
+    })
 }
 
 /// Parses one complete HTTP/1.1 answer, or `None` if more bytes are needed.
@@ -118,7 +137,12 @@ fn parse_reply(data: &[u8]) -> Option<Reply> {
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
     let rest = &data[head_end + 4..];
-    let find = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
     let body = if let Some(len) = find("content-length").and_then(|v| v.parse::<usize>().ok()) {
         if rest.len() < len {
             return None;
@@ -129,7 +153,9 @@ fn parse_reply(data: &[u8]) -> Option<Reply> {
         let mut at = 0;
         loop {
             let line_end = rest[at..].windows(2).position(|w| w == b"\r\n")? + at;
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[at..line_end]).ok()?.trim(), 16).ok()?;
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&rest[at..line_end]).ok()?.trim(), 16)
+                    .ok()?;
             let start = line_end + 2;
             if size == 0 {
                 break;
@@ -146,7 +172,11 @@ fn parse_reply(data: &[u8]) -> Option<Reply> {
     } else {
         return None;
     };
-    Some(Reply { status, headers, body: String::from_utf8_lossy(&body).to_string() })
+    Some(Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).to_string(),
+    })
 }
 
 /// A running agent process; killed when dropped.
@@ -253,7 +283,10 @@ impl Agent {
     pub fn http(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> Reply {
         match request(method, &self.url(path_and_query), body) {
             Ok(reply) => reply,
-            Err(err) => panic!("{method} {path_and_query} failed: {err}; log:\n{}", self.log()),
+            Err(err) => panic!(
+                "{method} {path_and_query} failed: {err}; log:\n{}",
+                self.log()
+            ),
         }
     }
 
@@ -270,8 +303,18 @@ impl Agent {
     }
 
     /// Sends a request with extra headers and an exact path (nothing normalised or encoded).
-    pub fn http_with(&self, method: &str, path_and_query: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-        let mut text = format!("{method} {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n", self.http_addr(), body.len());
+    pub fn http_with(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        let mut text = format!(
+            "{method} {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.http_addr(),
+            body.len()
+        );
         for (name, value) in headers {
             text.push_str(&format!("{name}: {value}\r\n"));
         }
