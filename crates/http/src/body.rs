@@ -1,12 +1,21 @@
 //! Request bodies, bounded before they are read.
 
 use crate::error::HttpError;
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::http::{HeaderMap, header};
+use std::pin::Pin;
+use std::time::Duration;
+
+/// How much of an oversized body is read and thrown away before the 413 is sent. A client
+/// still sending when the server closes gets a reset (`EPIPE`/`ECONNRESET`) instead of the
+/// answer; reading the rest first lets it see Consul's text. Bounded in bytes and time so a
+/// huge or slow body cannot hold the connection.
+const DRAIN_MAX: usize = 16 * 1024 * 1024;
+const DRAIN_TIME_MAX: Duration = Duration::from_secs(5);
 
 /// Reads a body of at most `max` bytes. A declared `Content-Length` over the limit is refused
-/// before reading; a chunked body is cut off at the limit. `what` names the config key in
-/// Consul's 413 text.
+/// without buffering; a chunked body is refused once it passes the limit. `what` names the
+/// config key in Consul's 413 text.
 pub async fn read_limited(
     headers: &HeaderMap,
     body: Body,
@@ -22,20 +31,52 @@ pub async fn read_limited(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
+    let mut body = body;
     if let Some(len) = declared
         && len > max
     {
+        drain(&mut body).await;
         return Err(too_large(len));
     }
-    match axum::body::to_bytes(body, max).await {
-        Ok(bytes) => Ok(bytes.to_vec()),
-        Err(_) => Err(too_large(max.saturating_add(1))),
+    let mut out = Vec::new();
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let Ok(frame) = frame else {
+            return Err(HttpError::BadRequest("Failed to read request body".into()));
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        out.extend_from_slice(&data);
+        if out.len() > max {
+            // A chunked body has no declared length; report what had arrived.
+            let seen = out.len();
+            drain(&mut body).await;
+            return Err(too_large(seen));
+        }
     }
+    Ok(out)
 }
 
-/// Decodes a JSON body case-insensitively; an empty body decodes as `{}`.
+/// Reads and discards the rest of `body`, up to `DRAIN_MAX` bytes and `DRAIN_TIME_MAX`.
+async fn drain(body: &mut Body) {
+    let discard = async {
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) =
+            std::future::poll_fn(|cx| Pin::new(&mut *body).poll_frame(cx)).await
+        {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > DRAIN_MAX {
+                return;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME_MAX, discard).await;
+}
+
+/// Decodes a JSON body case-insensitively; an empty body or a bare `null` decodes as `{}`
+/// (Go's decoder leaves the defaults in place for both).
 pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {
-    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
         b"{}".as_slice()
     } else {
         bytes

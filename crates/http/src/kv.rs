@@ -5,7 +5,7 @@ use crate::blocking::blocking_read;
 use crate::body::{percent_decode, read_limited};
 use crate::context::SharedContext;
 use crate::error::{HttpError, parse_uint};
-use crate::query::{Params, ReadOptions, check_datacenter};
+use crate::query::{Params, ReadOptions};
 use crate::response::{json, json_with, pretty, read_headers, to_json};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -115,11 +115,12 @@ pub async fn get(
     ))
 }
 
-/// Consul answers more than one of `cas`/`acquire`/`release` with the whole query echoed.
+/// Consul answers more than one of `cas`/`acquire`/`release` (or `recurse`/`cas` on a delete)
+/// with the whole query echoed, sorted, and a newline (it writes the text with `Fprintf`).
 fn conflicting_flags(params: &Params, flags: &[&str]) -> Result<(), HttpError> {
     if flags.iter().filter(|f| params.has(f)).count() > 1 {
         return Err(HttpError::BadRequest(format!(
-            "Conflicting flags: {}",
+            "Conflicting flags: {}\n",
             params.encode_sorted()
         )));
     }
@@ -148,12 +149,13 @@ pub async fn put(
     body: Body,
 ) -> Result<Response, HttpError> {
     let params = Params::new(raw);
-    check_datacenter(&ctx, &params)?;
-    conflicting_flags(&params, &["cas", "acquire", "release"])?;
+    // Consul parses the common query options (consistency, wait, index) for every method.
+    ReadOptions::parse(&ctx, &params)?;
     let key = key_from(&uri)?;
     if key.is_empty() {
         return Err(missing_key());
     }
+    conflicting_flags(&params, &["cas", "acquire", "release"])?;
     let flags = params
         .get("flags")
         .map(parse_uint)
@@ -193,15 +195,10 @@ pub async fn delete(
     Query(raw): Query<Vec<(String, String)>>,
 ) -> Result<Response, HttpError> {
     let params = Params::new(raw);
-    check_datacenter(&ctx, &params)?;
+    ReadOptions::parse(&ctx, &params)?;
     let key = key_from(&uri)?;
     let recurse = params.has("recurse");
-    if recurse && params.has("cas") {
-        return Err(HttpError::BadRequest(format!(
-            "Conflicting flags: {}",
-            params.encode_sorted()
-        )));
-    }
+    conflicting_flags(&params, &["recurse", "cas"])?;
     let mode = if recurse {
         DeleteMode::Tree
     } else if let Some(cas) = params.get("cas") {

@@ -146,12 +146,14 @@ fn with_fallback(
 }
 
 async fn unknown_path(uri: axum::http::Uri) -> Response {
-    let body = if uri.path().starts_with("/v1/") {
-        "Invalid URL path: not a recognized HTTP API endpoint"
-    } else if uri.path() == "/" {
+    // Consul prints the two 404 texts with `Fprintln` (trailing newline) and tests for
+    // "/v1/" anywhere in the path.
+    let body = if uri.path() == "/" {
         "Consul Agent: UI disabled. To enable, set ui_config.enabled=true in the agent configuration and restart."
+    } else if uri.path().contains("/v1/") {
+        "Invalid URL path: not a recognized HTTP API endpoint\n"
     } else {
-        "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'"
+        "Invalid URL path: if attempting to use the HTTP API, ensure the path starts with '/v1/'\n"
     };
     let status = if uri.path() == "/" {
         StatusCode::OK

@@ -113,7 +113,8 @@ pub async fn renew(
     Query(raw): Query<Vec<(String, String)>>,
 ) -> Result<Response, HttpError> {
     let params = Params::new(raw);
-    check_datacenter(&ctx, &params)?;
+    // Consul parses the full query options here (renew is answered like a read).
+    ReadOptions::parse(&ctx, &params)?;
     require(&id, "Missing session")?;
     match ctx.server.renew(&id).await? {
         Some(session) => Ok(json(&ctx, &params, &[session])),

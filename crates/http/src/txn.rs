@@ -74,7 +74,7 @@ fn convert(ops: Vec<OpRequest>) -> Result<Result<Vec<TxnOp>, Vec<TxnError>>, Htt
                 .decode(text)
                 .map_err(|e| {
                     HttpError::BadRequest(format!(
-                        "Request decode failed: illegal base64 data in operation {op_index}: {e}"
+                        "Failed to parse body: illegal base64 data in operation {op_index}: {e}"
                     ))
                 })?,
         };

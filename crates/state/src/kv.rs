@@ -46,9 +46,10 @@ impl Store {
                     Err(err) => Response::Error(err),
                 }
             }
-            SetMode::Release(session) => Response::Bool(
-                self.kv_unlock(index, key, value, flags, session) == LockOutcome::Done,
-            ),
+            SetMode::Release(session) => match self.kv_unlock(index, key, value, flags, session) {
+                Ok(outcome) => Response::Bool(outcome == LockOutcome::Done),
+                Err(err) => Response::Error(err),
+            },
         }
     }
 
@@ -157,13 +158,17 @@ impl Store {
         value: &[u8],
         flags: u64,
         session: &str,
-    ) -> LockOutcome {
+    ) -> Result<LockOutcome, ApplyError> {
+        // Consul refuses an unlock without a session as an error, not a `false`.
+        if session.is_empty() {
+            return Err(ApplyError::MissingSession);
+        }
         match self.kv.get(key) {
-            Some(e) if e.session.as_deref() == Some(session) && !session.is_empty() => {
+            Some(e) if e.session.as_deref() == Some(session) => {
                 self.kv_write(index, key, value, flags, LockUpdate::Clear);
-                LockOutcome::Done
+                Ok(LockOutcome::Done)
             }
-            _ => LockOutcome::Refused,
+            _ => Ok(LockOutcome::Refused),
         }
     }
 

@@ -84,14 +84,15 @@ impl Store {
                 }
                 Err(err) => return Err(err.to_string()),
             },
-            KvVerb::Unlock => {
-                if self.kv_unlock(index, key, &op.value, op.flags, session) == LockOutcome::Refused
-                {
+            KvVerb::Unlock => match self.kv_unlock(index, key, &op.value, op.flags, session) {
+                Ok(LockOutcome::Done) => {}
+                Ok(LockOutcome::Refused) => {
                     return Err(format!(
                         "failed to unlock key {key:?}, lock isn't held, or is held by another session"
                     ));
                 }
-            }
+                Err(err) => return Err(err.to_string()),
+            },
             KvVerb::Delete => {
                 self.kv_delete_key(index, key);
                 return Ok(Vec::new());

@@ -90,6 +90,95 @@ pub fn request(method: &str, url: &str, body: Option<&[u8]>) -> Result<Reply, ur
     })
 }
 
+/// Sends `request` verbatim over a fresh TCP connection and parses the answer (fixed length,
+/// chunked, or read to close). For what a typed client cannot send: odd paths, custom
+/// headers, chunked bodies. The write runs on its own thread so an early answer (413) is
+/// still read even when the server stops reading the body.
+pub fn raw_request(addr: &str, request: Vec<u8>) -> Reply {
+    use std::io::{Read, Write};
+    let stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("read timeout");
+    let mut writer = stream.try_clone().expect("clone stream");
+    let sender = std::thread::spawn(move || {
+        let _ = writer.write_all(&request);
+    });
+    let mut reader = stream;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        if let Some(reply) = parse_reply(&data) {
+            let _ = sender.join();
+            return reply;
+        }
+        match reader.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    }
+    let _ = sender.join();
+    parse_reply(&data).unwrap_or_else(|| {
+        panic!(
+            "incomplete HTTP answer: {:?}",
+            String::from_utf8_lossy(&data)
+        )
+    })
+}
+
+/// Parses one complete HTTP/1.1 answer, or `None` if more bytes are needed.
+fn parse_reply(data: &[u8]) -> Option<Reply> {
+    let head_end = data.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let rest = &data[head_end + 4..];
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let body = if let Some(len) = find("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        if rest.len() < len {
+            return None;
+        }
+        rest[..len].to_vec()
+    } else if find("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+        let mut out = Vec::new();
+        let mut at = 0;
+        loop {
+            let line_end = rest[at..].windows(2).position(|w| w == b"\r\n")? + at;
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&rest[at..line_end]).ok()?.trim(), 16)
+                    .ok()?;
+            let start = line_end + 2;
+            if size == 0 {
+                break;
+            }
+            if rest.len() < start + size + 2 {
+                return None;
+            }
+            out.extend_from_slice(&rest[start..start + size]);
+            at = start + size + 2;
+        }
+        out
+    } else if status == 204 || status == 304 {
+        Vec::new()
+    } else {
+        return None;
+    };
+    Some(Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).to_string(),
+    })
+}
+
 /// A running agent process; killed when dropped.
 pub struct Agent {
     child: Child,
@@ -211,6 +300,45 @@ impl Agent {
 
     pub fn delete(&self, path_and_query: &str) -> Reply {
         self.http("DELETE", path_and_query, None)
+    }
+
+    /// Sends a request with extra headers and an exact path (nothing normalised or encoded).
+    pub fn http_with(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        let mut text = format!(
+            "{method} {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.http_addr(),
+            body.len()
+        );
+        for (name, value) in headers {
+            text.push_str(&format!("{name}: {value}\r\n"));
+        }
+        text.push_str("\r\n");
+        let mut bytes = text.into_bytes();
+        bytes.extend_from_slice(body);
+        raw_request(&self.http_addr(), bytes)
+    }
+
+    /// Sends a PUT whose body is chunked (no Content-Length), in chunks of 16 KiB.
+    pub fn put_chunked(&self, path_and_query: &str, body: &[u8]) -> Reply {
+        let mut bytes = format!("PUT {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n", self.http_addr()).into_bytes();
+        for chunk in body.chunks(16 * 1024) {
+            bytes.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+            bytes.extend_from_slice(chunk);
+            bytes.extend_from_slice(b"\r\n");
+        }
+        bytes.extend_from_slice(b"0\r\n\r\n");
+        raw_request(&self.http_addr(), bytes)
+    }
+
+    /// True once the process has exited.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     pub fn log(&self) -> String {
