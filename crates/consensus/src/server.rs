@@ -235,9 +235,18 @@ impl Consensus {
             ("state", state.to_string()),
             ("term", m.current_term.to_string()),
             ("last_log_index", m.last_log_index.unwrap_or(0).to_string()),
-            ("applied_index", m.last_applied.map_or(0, |l| l.index).to_string()),
-            ("commit_index", m.last_applied.map_or(0, |l| l.index).to_string()),
-            ("last_snapshot_index", m.snapshot.map_or(0, |l| l.index).to_string()),
+            (
+                "applied_index",
+                m.last_applied.map_or(0, |l| l.index).to_string(),
+            ),
+            (
+                "commit_index",
+                m.last_applied.map_or(0, |l| l.index).to_string(),
+            ),
+            (
+                "last_snapshot_index",
+                m.snapshot.map_or(0, |l| l.index).to_string(),
+            ),
             ("num_peers", voters.saturating_sub(1).to_string()),
             ("protocol_version", "3".to_string()),
         ]

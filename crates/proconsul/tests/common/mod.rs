@@ -44,16 +44,22 @@ pub struct Reply {
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
     }
 
     /// `X-Consul-Index` as a number (panics if missing).
     pub fn index(&self) -> u64 {
-        self.header("x-consul-index").and_then(|v| v.parse().ok()).expect("X-Consul-Index header")
+        self.header("x-consul-index")
+            .and_then(|v| v.parse().ok())
+            .expect("X-Consul-Index header")
     }
 }
 
@@ -66,7 +72,9 @@ pub fn request(method: &str, url: &str, body: Option<&[u8]>) -> Result<Reply, ur
         .build()
         .into();
     let builder = ureq::http::Request::builder().method(method).uri(url);
-    let request = builder.body(body.map(<[u8]>::to_vec).unwrap_or_default()).map_err(ureq::Error::from)?;
+    let request = builder
+        .body(body.map(<[u8]>::to_vec).unwrap_or_default())
+        .map_err(ureq::Error::from)?;
     let mut response = agent.run(request)?;
     let status = response.status().as_u16();
     let headers = response
@@ -75,7 +83,11 @@ pub fn request(method: &str, url: &str, body: Option<&[u8]>) -> Result<Reply, ur
         .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
         .collect();
     let body = response.body_mut().read_to_string().unwrap_or_default();
-    Ok(Reply { status, headers, body })
+    Ok(Reply {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// A running agent process; killed when dropped.
@@ -182,7 +194,10 @@ impl Agent {
     pub fn http(&self, method: &str, path_and_query: &str, body: Option<&[u8]>) -> Reply {
         match request(method, &self.url(path_and_query), body) {
             Ok(reply) => reply,
-            Err(err) => panic!("{method} {path_and_query} failed: {err}; log:\n{}", self.log()),
+            Err(err) => panic!(
+                "{method} {path_and_query} failed: {err}; log:\n{}",
+                self.log()
+            ),
         }
     }
 

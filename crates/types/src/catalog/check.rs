@@ -200,11 +200,15 @@ mod tests {
 
     #[test]
     fn definition_durations_accept_strings_and_nanoseconds() {
-        let value = serde_json::json!({"http": "http://x", "interval": "10s", "Timeout": 5_000_000_000u64});
+        let value =
+            serde_json::json!({"http": "http://x", "interval": "10s", "Timeout": 5_000_000_000u64});
         let def: HealthCheckDefinition = crate::decode::from_value(value).expect("decodes");
         assert_eq!(def.check_type(), "http");
         let json = serde_json::to_string(&def).expect("serializes");
-        assert_eq!(json, r#"{"HTTP":"http://x","Interval":"10s","Timeout":"5s"}"#);
+        assert_eq!(
+            json,
+            r#"{"HTTP":"http://x","Interval":"10s","Timeout":"5s"}"#
+        );
     }
 
     #[test]

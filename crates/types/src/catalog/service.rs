@@ -49,7 +49,10 @@ fn is_zero(n: &u16) -> bool {
 pub struct ConnectProxyConfig {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub destination_service_name: String,
-    #[serde(rename = "DestinationServiceID", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "DestinationServiceID",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub destination_service_id: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub local_service_address: String,
