@@ -44,17 +44,22 @@ impl Store {
     }
 
     /// Service name -> the union of its instances' tags (sorted, deduplicated).
+    /// `keep` (a `?filter=`) sees each instance in catalog form before it counts.
     pub fn catalog_services(
         &self,
         node_meta: &[(String, String)],
+        keep: Option<&dyn Fn(&ServiceNode) -> bool>,
     ) -> (u64, BTreeMap<String, Vec<String>>) {
         let mut union: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for (_, row) in self.services.iter() {
-            if !node_meta.is_empty()
-                && !self
-                    .nodes
-                    .get(&row.node)
-                    .is_some_and(|n| n.satisfies_meta(node_meta))
+            let Some(node) = self.nodes.get(&row.node) else {
+                continue;
+            };
+            if !node.satisfies_meta(node_meta) {
+                continue;
+            }
+            if let Some(keep) = keep
+                && !keep(&row.service.to_service_node(node))
             {
                 continue;
             }

@@ -99,7 +99,7 @@ fn register_creates_node_service_and_service_checks() {
         "check copies the service name"
     );
     assert_eq!(checks[0].service_tags, ["v1", "primary"]);
-    let (_, services) = h.store.catalog_services(&[]);
+    let (_, services) = h.store.catalog_services(&[], None);
     assert_eq!(services["web"], ["primary", "v1"]);
 }
 
@@ -191,7 +191,7 @@ fn deregister_service_removes_its_checks_and_node_cascade() {
     h.deregister("n1", None, None);
     assert!(h.store.catalog_node_services("n1").1.is_none());
     assert!(h.store.health_node_checks("n1").1.is_empty());
-    assert!(h.store.catalog_services(&[]).1.is_empty());
+    assert!(h.store.catalog_services(&[], None).1.is_empty());
     assert_eq!(
         h.deregister("ghost", None, None),
         Response::Done,
