@@ -43,7 +43,7 @@ pub async fn register(
     request
         .normalize(&ctx.config.datacenter)
         .map_err(|e| HttpError::Internal(e.to_string()))?;
-    apply(&ctx, &params, Command::CatalogRegister(request)).await
+    apply(&ctx, &params, Command::CatalogRegister(Box::new(request))).await
 }
 
 pub async fn deregister(

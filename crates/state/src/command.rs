@@ -63,7 +63,7 @@ pub enum Command {
         checks: Vec<HealthCheck>,
     },
     /// `PUT /v1/catalog/register`: a node, optionally a service and checks, all or nothing.
-    CatalogRegister(RegisterRequest),
+    CatalogRegister(Box<RegisterRequest>),
     /// `PUT /v1/catalog/deregister`: a service (and its checks), a check, or (neither given)
     /// the whole node with everything on it.
     CatalogDeregister {

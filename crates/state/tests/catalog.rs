@@ -50,7 +50,7 @@ impl Harness {
         if request.normalize("dc1").is_err() {
             return Response::Error(ApplyError::MissingNodeName);
         }
-        self.apply(Command::CatalogRegister(request))
+        self.apply(Command::CatalogRegister(Box::new(request)))
     }
 
     fn deregister(&mut self, node: &str, service: Option<&str>, check: Option<&str>) -> Response {

@@ -45,13 +45,13 @@ fn catalog_command() -> impl Strategy<Value = Command> {
                 })
                 .into_iter()
                 .collect();
-            Command::CatalogRegister(RegisterRequest {
+            Command::CatalogRegister(Box::new(RegisterRequest {
                 node,
                 address: "10.0.0.1".into(),
                 service,
                 checks,
                 ..RegisterRequest::default()
-            })
+            }))
         });
     let deregister = (
         node,
