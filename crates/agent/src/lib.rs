@@ -98,8 +98,8 @@ fn self_registration(config: &RuntimeConfig, node_id: &str) -> Command {
         node: config.node_name.clone(),
         address,
         datacenter: config.datacenter.clone(),
-        tagged_addresses: tagged,
-        meta,
+        tagged_addresses: Some(tagged),
+        meta: Some(meta),
         create_index: 0,
         modify_index: 0,
     };

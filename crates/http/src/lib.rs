@@ -4,8 +4,11 @@
 mod agent;
 mod blocking;
 mod body;
+mod catalog;
 mod context;
+mod discovery;
 mod error;
+mod health;
 mod kv;
 mod query;
 mod response;

@@ -3,7 +3,7 @@
 
 use crate::context::SharedContext;
 use crate::error::HttpError;
-use crate::{agent, kv, session, txn};
+use crate::{agent, catalog, health, kv, session, txn};
 use axum::Router;
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +30,14 @@ pub enum Acl {
     AgentWrite,
     /// `node:read` for member listings (filtered per member).
     NodeRead,
+    /// `service:read` on the path's service (or per listed service), results filtered by
+    /// `node:read` on each instance's node.
+    ServiceRead,
+    /// `node:read` on the path's node (or per listed node), services and service checks
+    /// filtered by `service:read`.
+    NodeServiceRead,
+    /// `node:write` on the body's node, `service:write` on its service (catalog writes).
+    CatalogWrite,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +58,17 @@ pub enum Endpoint {
     AgentMembers,
     AgentLeave,
     CatalogDatacenters,
+    CatalogRegister,
+    CatalogDeregister,
+    CatalogNodes,
+    CatalogServices,
+    CatalogService,
+    CatalogNode,
+    CatalogNodeServices,
+    HealthNode,
+    HealthChecks,
+    HealthService,
+    HealthState,
 }
 
 pub struct Route {
@@ -91,6 +110,17 @@ routes! {
     GET "/v1/agent/members" => AgentMembers, NodeRead;
     PUT "/v1/agent/leave" => AgentLeave, AgentWrite;
     GET "/v1/catalog/datacenters" => CatalogDatacenters, None;
+    PUT "/v1/catalog/register" => CatalogRegister, CatalogWrite;
+    PUT "/v1/catalog/deregister" => CatalogDeregister, CatalogWrite;
+    GET "/v1/catalog/nodes" => CatalogNodes, NodeRead;
+    GET "/v1/catalog/services" => CatalogServices, ServiceRead;
+    GET "/v1/catalog/service/{service}" => CatalogService, ServiceRead;
+    GET "/v1/catalog/node/{node}" => CatalogNode, NodeServiceRead;
+    GET "/v1/catalog/node-services/{node}" => CatalogNodeServices, NodeServiceRead;
+    GET "/v1/health/node/{node}" => HealthNode, NodeServiceRead;
+    GET "/v1/health/checks/{service}" => HealthChecks, ServiceRead;
+    GET "/v1/health/service/{service}" => HealthService, ServiceRead;
+    GET "/v1/health/state/{state}" => HealthState, NodeServiceRead;
 }
 
 fn handler(endpoint: Endpoint, filter: MethodFilter) -> MethodRouter<SharedContext> {
@@ -111,6 +141,17 @@ fn handler(endpoint: Endpoint, filter: MethodFilter) -> MethodRouter<SharedConte
         Endpoint::AgentMembers => on(filter, agent::members),
         Endpoint::AgentLeave => on(filter, agent::leave),
         Endpoint::CatalogDatacenters => on(filter, agent::datacenters),
+        Endpoint::CatalogRegister => on(filter, catalog::register),
+        Endpoint::CatalogDeregister => on(filter, catalog::deregister),
+        Endpoint::CatalogNodes => on(filter, catalog::nodes),
+        Endpoint::CatalogServices => on(filter, catalog::services),
+        Endpoint::CatalogService => on(filter, catalog::service),
+        Endpoint::CatalogNode => on(filter, catalog::node),
+        Endpoint::CatalogNodeServices => on(filter, catalog::node_services),
+        Endpoint::HealthNode => on(filter, health::node),
+        Endpoint::HealthChecks => on(filter, health::checks),
+        Endpoint::HealthService => on(filter, health::service),
+        Endpoint::HealthState => on(filter, health::state),
     }
 }
 

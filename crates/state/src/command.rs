@@ -4,7 +4,7 @@
 //! function of (state, request, log index): lock-delay windows are computed from it rather
 //! than from each replica's clock.
 
-use proconsul_types::catalog::{HealthCheck, Node};
+use proconsul_types::catalog::{HealthCheck, Node, RegisterRequest};
 use proconsul_types::session::Session;
 use proconsul_types::txn::{TxnOp, TxnResponse};
 use serde::{Deserialize, Serialize};
@@ -62,6 +62,15 @@ pub enum Command {
         node: Node,
         checks: Vec<HealthCheck>,
     },
+    /// `PUT /v1/catalog/register`: a node, optionally a service and checks, all or nothing.
+    CatalogRegister(Box<RegisterRequest>),
+    /// `PUT /v1/catalog/deregister`: a service (and its checks), a check, or (neither given)
+    /// the whole node with everything on it.
+    CatalogDeregister {
+        node: String,
+        service_id: Option<String>,
+        check_id: Option<String>,
+    },
     /// Forgets KV tombstones at or below this index (the leader's tombstone GC).
     TombstoneReap {
         up_to_index: u64,
@@ -78,6 +87,8 @@ impl Command {
             Command::SessionCreate { .. } => "session_create",
             Command::SessionDestroy { .. } => "session_destroy",
             Command::NodeRegister { .. } => "node_register",
+            Command::CatalogRegister(_) => "catalog_register",
+            Command::CatalogDeregister { .. } => "catalog_deregister",
             Command::TombstoneReap { .. } => "tombstone_reap",
         }
     }
@@ -99,6 +110,12 @@ pub enum ApplyError {
     CheckCritical(String),
     #[error("session ID already exists")]
     SessionExists,
+    #[error("Must provide node")]
+    MissingNodeName,
+    #[error("failed inserting service: {0}")]
+    ServiceInsert(String),
+    #[error("failed inserting check: {0}")]
+    CheckInsert(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@
 //! applies the same log reaches the same state (property-tested with snapshots).
 
 pub mod catalog;
+pub mod catalog_read;
 pub mod command;
 pub mod kv;
 pub mod session;
@@ -14,6 +15,7 @@ pub mod table;
 pub mod txn;
 pub mod watch;
 
+pub use catalog_read::ServiceQuery;
 pub use command::{ApplyError, Command, DeleteMode, Request, Response, SetMode};
-pub use store::{Store, nonzero};
+pub use store::{ServiceRow, Store, nonzero};
 pub use watch::Watch;

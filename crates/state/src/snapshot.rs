@@ -4,7 +4,7 @@
 //! checked on restore. Rows are written in key order, so equal states give equal bytes
 //! (the property tests compare snapshots byte for byte).
 
-use crate::store::{Store, check_key};
+use crate::store::{ServiceRow, Store, check_key, service_key};
 use crate::table::Table;
 use proconsul_types::catalog::{HealthCheck, Node};
 use proconsul_types::kv::KvEntry;
@@ -37,7 +37,29 @@ struct Image {
     sessions: TableImage<Session>,
     nodes: TableImage<Node>,
     checks: TableImage<HealthCheck>,
+    #[serde(default = "TableImage::empty")]
+    services: TableImage<ServiceRow>,
+    #[serde(default = "TableImage::empty")]
+    service_index: TableImage<(String, u64)>,
+    #[serde(default)]
+    service_extinction: u64,
     lock_delays: BTreeMap<String, u64>,
+}
+
+impl<V> TableImage<V> {
+    fn empty() -> Self {
+        TableImage {
+            index: 0,
+            rows: Vec::new(),
+        }
+    }
+}
+
+fn pairs(table: &Table<u64>) -> TableImage<(String, u64)> {
+    TableImage {
+        index: table.max_index(),
+        rows: table.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+    }
 }
 
 fn image<V: crate::table::Row + Clone>(table: &Table<V>) -> TableImage<V> {
@@ -58,17 +80,13 @@ impl Store {
             format: SNAPSHOT_FORMAT,
             last_index: self.last_index,
             kv: image(&self.kv),
-            tombstones: TableImage {
-                index: self.tombstones.max_index(),
-                rows: self
-                    .tombstones
-                    .iter()
-                    .map(|(k, v)| (k.clone(), *v))
-                    .collect(),
-            },
+            tombstones: pairs(&self.tombstones),
             sessions: image(&self.sessions),
             nodes: image(&self.nodes),
             checks: image(&self.checks),
+            services: image(&self.services),
+            service_index: pairs(&self.service_index),
+            service_extinction: self.service_extinction,
             lock_delays: self.lock_delays.clone(),
         };
         // Serializing plain data to a Vec cannot fail; fall back to an empty document anyway.
@@ -90,6 +108,12 @@ impl Store {
             sessions: rebuild(image.sessions, |s| s.id.clone()),
             nodes: rebuild(image.nodes, |n| n.node.clone()),
             checks: rebuild(image.checks, |c| check_key(&c.node, &c.check_id)),
+            services: rebuild(image.services, |r| service_key(&r.node, &r.service.id)),
+            service_index: Table::from_rows(
+                image.service_index.rows.into_iter().collect(),
+                image.service_index.index,
+            ),
+            service_extinction: image.service_extinction,
             lock_delays: image.lock_delays,
             last_index: image.last_index,
         };

@@ -2,9 +2,10 @@
 
 use crate::command::{Command, Request, Response};
 use crate::table::{Row, Table};
-use proconsul_types::catalog::{HealthCheck, Node};
+use proconsul_types::catalog::{HealthCheck, Node, NodeService};
 use proconsul_types::kv::KvEntry;
 use proconsul_types::session::Session;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 impl Row for KvEntry {
@@ -27,6 +28,30 @@ impl Row for HealthCheck {
     }
 }
 
+/// A service instance row: the agent-form service and the node it runs on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceRow {
+    pub node: String,
+    pub service: NodeService,
+}
+
+/// Service instances are found by service name through the secondary index.
+impl Row for ServiceRow {
+    fn secondary_key(&self) -> Option<&str> {
+        Some(&self.service.service)
+    }
+}
+
+/// Primary key of a service row: node name and service ID (unique per node).
+pub fn service_key(node: &str, service_id: &str) -> String {
+    format!("{node}\u{0}{service_id}")
+}
+
+/// Prefix of every service and check row of `node` (both tables key by node first).
+pub fn node_prefix(node: &str) -> String {
+    format!("{node}\u{0}")
+}
+
 /// Primary key of a check row: node name and check ID (a check ID is unique per node).
 pub fn check_key(node: &str, check_id: &str) -> String {
     format!("{node}\u{0}{check_id}")
@@ -40,6 +65,14 @@ pub struct Store {
     pub(crate) sessions: Table<Session>,
     pub(crate) nodes: Table<Node>,
     pub(crate) checks: Table<HealthCheck>,
+    pub(crate) services: Table<ServiceRow>,
+    /// Service name -> index of the last change to any of its instances, their checks or
+    /// their nodes (Consul's `service.<name>` index): what `/v1/health/service/:s` reports,
+    /// and the key its blocked readers watch, so a change to `web` never wakes `db` readers.
+    pub(crate) service_index: Table<u64>,
+    /// Index at which the last instance of some service disappeared (Consul's
+    /// `service_last_extinction`): the index reported for a service that has no instance.
+    pub(crate) service_extinction: u64,
     /// Key -> unix ms until which no session may acquire it (set when a lock holder's
     /// session is invalidated).
     pub(crate) lock_delays: BTreeMap<String, u64>,
@@ -77,6 +110,12 @@ impl Store {
             Command::NodeRegister { node, checks } => {
                 self.node_register(index, now_ms, node, checks)
             }
+            Command::CatalogRegister(request) => self.catalog_register(index, now_ms, request),
+            Command::CatalogDeregister {
+                node,
+                service_id,
+                check_id,
+            } => self.catalog_deregister(index, now_ms, node, service_id, check_id),
             Command::TombstoneReap { up_to_index } => {
                 self.tombstone_reap(index, *up_to_index);
                 Response::Done
@@ -117,6 +156,8 @@ impl Store {
         self.sessions.flush_watches();
         self.nodes.flush_watches();
         self.checks.flush_watches();
+        self.services.flush_watches();
+        self.service_index.flush_watches();
     }
 
     pub(crate) fn fire_all_watches(&mut self) {
@@ -125,6 +166,8 @@ impl Store {
         self.sessions.fire_all_watches();
         self.nodes.fire_all_watches();
         self.checks.fire_all_watches();
+        self.services.fire_all_watches();
+        self.service_index.fire_all_watches();
     }
 
     /// Live watch points across tables (for metrics and leak tests).
@@ -133,6 +176,8 @@ impl Store {
             + self.sessions.watch_points()
             + self.nodes.watch_points()
             + self.checks.watch_points()
+            + self.services.watch_points()
+            + self.service_index.watch_points()
     }
 
     pub fn nodes(&self) -> &Table<Node> {
@@ -141,6 +186,10 @@ impl Store {
 
     pub fn checks(&self) -> &Table<HealthCheck> {
         &self.checks
+    }
+
+    pub fn services(&self) -> &Table<ServiceRow> {
+        &self.services
     }
 
     pub fn sessions(&self) -> &Table<Session> {

@@ -7,16 +7,48 @@
 //! small as the set of readers currently waiting.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Mutex;
+use std::task::Poll;
 use tokio::sync::watch;
 
-/// A subscription: resolves once the watched data may have changed.
-pub struct Watch(watch::Receiver<()>);
+/// A subscription: resolves once the watched data may have changed. It may cover several
+/// points (Consul's `WatchSet`): an answer built from a node row and that node's services
+/// waits on both, and wakes when either fires.
+pub struct Watch(Vec<watch::Receiver<()>>);
 
 impl Watch {
-    /// Waits until the point fires. A dropped sender (point removed) also counts as fired.
-    pub async fn fired(mut self) {
-        let _ = self.0.changed().await;
+    fn one(receiver: watch::Receiver<()>) -> Watch {
+        Watch(vec![receiver])
+    }
+
+    /// A watch that fires when any of `watches` fires.
+    pub fn any(watches: impl IntoIterator<Item = Watch>) -> Watch {
+        Watch(watches.into_iter().flat_map(|w| w.0).collect())
+    }
+
+    /// Waits until a point fires. A dropped sender (point removed) also counts as fired. A
+    /// watch over no point never fires (the reader's deadline ends the wait).
+    pub async fn fired(self) {
+        let mut pending: Vec<Pin<Box<dyn Future<Output = ()> + Send>>> = self
+            .0
+            .into_iter()
+            .map(|mut rx| {
+                Box::pin(async move {
+                    let _ = rx.changed().await;
+                }) as Pin<Box<dyn Future<Output = ()> + Send>>
+            })
+            .collect();
+        std::future::poll_fn(|cx| {
+            for future in pending.iter_mut() {
+                if future.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(());
+                }
+            }
+            Poll::Pending
+        })
+        .await
     }
 }
 
@@ -49,7 +81,7 @@ fn subscribe(map: &mut HashMap<String, watch::Sender<()>>, key: &str) -> Watch {
     let sender = map
         .entry(key.to_string())
         .or_insert_with(|| watch::Sender::new(()));
-    Watch(sender.subscribe())
+    Watch::one(sender.subscribe())
 }
 
 impl Watches {
@@ -74,7 +106,7 @@ impl Watches {
     }
 
     pub fn table(&self) -> Watch {
-        Watch(self.table.subscribe())
+        Watch::one(self.table.subscribe())
     }
 
     /// Fires every point covering one of `keys`, and the table point.
@@ -174,6 +206,17 @@ mod tests {
         assert!(fires(table).await);
         assert!(!fires(other).await);
         assert!(!fires(other_prefix).await);
+    }
+
+    #[tokio::test]
+    async fn any_fires_when_one_member_fires() {
+        let watches = Watches::default();
+        let both = Watch::any([watches.key("a"), watches.key("b")]);
+        let neither = Watch::any([watches.key("c"), watches.key("d")]);
+        watches.fire(["b"]);
+        assert!(fires(both).await);
+        assert!(!fires(neither).await);
+        assert!(!fires(Watch::any([])).await, "an empty watch never fires");
     }
 
     #[tokio::test]

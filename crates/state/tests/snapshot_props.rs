@@ -2,7 +2,7 @@
 //! into a fresh store and applying the rest, ends in byte-identical states.
 
 use proconsul_state::{Command, DeleteMode, Request, SetMode, Store};
-use proconsul_types::catalog::{CheckStatus, HealthCheck, Node};
+use proconsul_types::catalog::{CheckStatus, HealthCheck, Node, NodeService, RegisterRequest};
 use proconsul_types::session::{Behavior, Session};
 use proconsul_types::txn::{KvVerb, TxnKvOp, TxnOp};
 use proptest::prelude::*;
@@ -13,6 +13,57 @@ fn key() -> impl Strategy<Value = String> {
 
 fn session_id() -> impl Strategy<Value = String> {
     prop::sample::select(vec!["s1", "s2", "s3"]).prop_map(String::from)
+}
+
+fn catalog_command() -> impl Strategy<Value = Command> {
+    let node = prop::sample::select(vec!["n1", "n2"]).prop_map(String::from);
+    let service = prop::sample::select(vec!["web", "db"]).prop_map(String::from);
+    let status = prop::sample::select(vec![
+        CheckStatus::Passing,
+        CheckStatus::Warning,
+        CheckStatus::Critical,
+    ]);
+    let register = (
+        node.clone(),
+        prop::option::of(service.clone()),
+        prop::option::of((prop::option::of(service.clone()), status)),
+        any::<bool>(),
+    )
+        .prop_map(|(node, service, check, tagged)| {
+            let service = service.map(|name| NodeService {
+                id: name.clone(),
+                service: name,
+                tags: if tagged { vec!["t".into()] } else { Vec::new() },
+                ..NodeService::default()
+            });
+            let checks = check
+                .map(|(service_id, status)| HealthCheck {
+                    check_id: service_id.clone().unwrap_or_else(|| "serfHealth".into()),
+                    service_id: service_id.unwrap_or_default(),
+                    status,
+                    ..HealthCheck::default()
+                })
+                .into_iter()
+                .collect();
+            Command::CatalogRegister(Box::new(RegisterRequest {
+                node,
+                address: "10.0.0.1".into(),
+                service,
+                checks,
+                ..RegisterRequest::default()
+            }))
+        });
+    let deregister = (
+        node,
+        prop::option::of(service.clone()),
+        prop::option::of(prop::sample::select(vec!["serfHealth", "web", "db"])),
+    )
+        .prop_map(|(node, service_id, check_id)| Command::CatalogDeregister {
+            node,
+            service_id,
+            check_id: check_id.map(String::from),
+        });
+    prop_oneof![register, deregister]
 }
 
 fn command() -> impl Strategy<Value = Command> {
@@ -93,6 +144,8 @@ fn command() -> impl Strategy<Value = Command> {
             }],
         }),
         (0u64..40).prop_map(|up_to_index| Command::TombstoneReap { up_to_index }),
+        catalog_command(),
+        catalog_command(),
     ]
 }
 

@@ -284,3 +284,38 @@ mod tests {
         }
     }
 }
+
+/// A duration in a JSON body: Go duration string or integer nanoseconds on input (Consul's
+/// `DurationFixer` accepts both); Go's `Duration.String()` on output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord)]
+pub struct GoDuration(pub Duration);
+
+impl GoDuration {
+    pub fn is_zero(&self) -> bool {
+        self.0.is_zero()
+    }
+}
+
+impl serde::Serialize for GoDuration {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format(self.0))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GoDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(text) if text.is_empty() => Ok(GoDuration::default()),
+            serde_json::Value::String(text) => parse(&text)
+                .map(GoDuration)
+                .map_err(|e| D::Error::custom(e.to_string())),
+            serde_json::Value::Number(n) => n
+                .as_u64()
+                .map(|ns| GoDuration(Duration::from_nanos(ns)))
+                .ok_or_else(|| D::Error::custom(format!("invalid duration {n}"))),
+            serde_json::Value::Null => Ok(GoDuration::default()),
+            other => Err(D::Error::custom(format!("invalid duration {other}"))),
+        }
+    }
+}
