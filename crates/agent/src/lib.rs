@@ -2,6 +2,7 @@
 //! HTTP API, registration of this node in the catalog, and graceful shutdown.
 
 mod describe;
+mod dns_view;
 mod identity;
 
 use proconsul_config::RuntimeConfig;
@@ -134,6 +135,74 @@ async fn register_self(server: Arc<Server>, command: Command) {
     }
 }
 
+/// Maps the agent's `domain`, `recursors` and `dns_config` onto the DNS server's settings.
+fn dns_config(config: &RuntimeConfig) -> Result<proconsul_dns::DnsConfig, AgentError> {
+    let d = &config.dns_config;
+    let recursors = config
+        .recursors
+        .iter()
+        .map(|r| {
+            r.parse::<SocketAddr>()
+                .or_else(|_| {
+                    r.parse::<std::net::IpAddr>()
+                        .map(|ip| SocketAddr::new(ip, 53))
+                })
+                .map_err(|_| AgentError::Setup(format!("invalid recursor address {r:?}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let strategy = if d.recursor_strategy == "random" {
+        proconsul_dns::RecursorStrategy::Random
+    } else {
+        proconsul_dns::RecursorStrategy::Sequential
+    };
+    Ok(proconsul_dns::DnsConfig {
+        domain: config.domain.clone(),
+        alt_domain: config.alt_domain.clone(),
+        recursors,
+        recursor_strategy: strategy,
+        recursor_timeout: d.recursor_timeout,
+        node_ttl: d.node_ttl,
+        service_ttl: d.service_ttl.clone(),
+        only_passing: d.only_passing,
+        udp_answer_limit: d.udp_answer_limit,
+        a_record_limit: d.a_record_limit,
+        enable_truncate: d.enable_truncate,
+        enable_additional_node_meta_txt: d.enable_additional_node_meta_txt,
+        allow_stale: d.allow_stale,
+        max_stale: d.max_stale,
+        soa: proconsul_dns::SoaConfig {
+            refresh: d.soa.refresh,
+            retry: d.soa.retry,
+            expire: d.soa.expire,
+            min_ttl: d.soa.min_ttl,
+        },
+    })
+}
+
+/// Binds the DNS interface (UDP and TCP) on every client address, unless `ports.dns = -1`.
+async fn bind_dns(
+    config: &RuntimeConfig,
+    consensus: &Consensus,
+) -> Result<Vec<proconsul_dns::DnsServer>, AgentError> {
+    let Some(port) = config.ports.dns else {
+        return Ok(Vec::new());
+    };
+    let view: Arc<dyn proconsul_dns::CatalogView> = Arc::new(dns_view::StateCatalogView::new(
+        consensus.store().clone(),
+        config.datacenter.clone(),
+    ));
+    let settings = dns_config(config)?;
+    let mut servers = Vec::new();
+    for ip in &config.client_addrs {
+        let addr = SocketAddr::new(*ip, port);
+        let server = proconsul_dns::DnsServer::bind(addr, view.clone(), settings.clone())
+            .await
+            .map_err(|e| AgentError::Setup(format!("Error starting DNS server on {addr}: {e}")))?;
+        servers.push(server);
+    }
+    Ok(servers)
+}
+
 async fn bind_http(config: &RuntimeConfig) -> Result<Vec<tokio::net::TcpListener>, AgentError> {
     let Some(port) = config.ports.http else {
         return Ok(Vec::new());
@@ -183,6 +252,7 @@ pub async fn run(config: RuntimeConfig) -> Result<(), AgentError> {
         .map_err(AgentError::Setup)?;
     let listeners = bind_http(&config).await?;
     let consensus = Arc::new(Consensus::start(consensus_config(&config, &node_id)).await?);
+    let dns_servers = bind_dns(&config, &consensus).await?;
     let server = Server::new(consensus.clone());
     let duties = tokio::spawn(server.clone().run_leader_duties());
     let registration = tokio::spawn(register_self(
@@ -208,6 +278,14 @@ pub async fn run(config: RuntimeConfig) -> Result<(), AgentError> {
             shutdown,
         )));
     }
+    let mut dns_tasks = Vec::new();
+    for dns in dns_servers {
+        let mut stopped = stopped.clone();
+        let shutdown = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        dns_tasks.push(tokio::spawn(dns.run(shutdown)));
+    }
     tracing::info!(node = %config.node_name, datacenter = %config.datacenter, node_id = %node_id,
         elapsed_ms = started.elapsed().as_millis() as u64, "Consul agent running!");
     tokio::select! {
@@ -218,6 +296,11 @@ pub async fn run(config: RuntimeConfig) -> Result<(), AgentError> {
     for task in http_tasks {
         if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
             tracing::debug!("HTTP server did not drain in time; closing remaining connections");
+        }
+    }
+    for task in dns_tasks {
+        if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
+            tracing::debug!("DNS server did not drain in time");
         }
     }
     registration.abort();
