@@ -219,7 +219,7 @@ mod tests {
         let sm = StateMachine::open(store, Some(dir.path().to_path_buf())).expect("open");
         let mut applier = sm.clone();
         let applying = tokio::spawn(async move {
-            for batch in 0..400u64 {
+            for batch in 0..4000u64 {
                 let entries: Vec<Entry> = (1..=10).map(|i| entry(batch * 10 + i)).collect();
                 applier.apply(entries).await.expect("apply");
                 tokio::task::yield_now().await;
