@@ -1,6 +1,7 @@
 //! Wires one agent process: Raft and the state machine (servers), the leader duties, the
 //! HTTP API, registration of this node in the catalog, and graceful shutdown.
 
+mod data_dir;
 mod describe;
 mod dns_view;
 mod identity;
@@ -22,6 +23,8 @@ use tokio::sync::Notify;
 pub enum AgentError {
     #[error("{0}")]
     Setup(String),
+    #[error(transparent)]
+    DataDir(#[from] data_dir::DataDirError),
     #[error("Error starting raft: {0}")]
     Raft(#[from] proconsul_consensus::ConsensusError),
     #[error("Error starting HTTP listener on {addr}: {source}")]
@@ -57,7 +60,25 @@ fn consensus_config(config: &RuntimeConfig, node_id: &str) -> ConsensusConfig {
     raft.bootstrap = config.dev_mode || config.bootstrap || config.bootstrap_expect == 1;
     raft.snapshot_threshold = config.raft_snapshot_threshold;
     raft.trailing_logs = config.raft_trailing_logs;
+    if let Some(mb) = wal_segment_size_mb(config) {
+        raft.wal_segment_bytes = mb * 1024 * 1024;
+    }
     raft
+}
+
+/// Consul's `raft_logstore { wal { segment_size_mb = N } }` (default 64). The block is kept
+/// unmodelled in `extra`; HCL blocks may arrive as a one-element list.
+fn wal_segment_size_mb(config: &RuntimeConfig) -> Option<u64> {
+    fn block(value: &serde_json::Value) -> &serde_json::Value {
+        match value.as_array() {
+            Some(items) => items.first().unwrap_or(&serde_json::Value::Null),
+            None => value,
+        }
+    }
+    let logstore = block(config.extra.get("raft_logstore")?);
+    let mb = block(&logstore["wal"])["segment_size_mb"].as_u64()?;
+    // Consul accepts 1..=1024 MiB; outside that we keep the default rather than fail.
+    (1..=1024).contains(&mb).then_some(mb)
 }
 
 fn http_config(config: &RuntimeConfig, node_id: &str) -> HttpConfig {
@@ -248,6 +269,11 @@ pub async fn run(config: RuntimeConfig) -> Result<(), AgentError> {
     if !config.server {
         return Err(AgentError::ClientModeUnsupported);
     }
+    // Before anything reads or writes the data dir; held until the process exits.
+    let _data_dir_lock = match &config.data_dir {
+        Some(dir) => Some(data_dir::lock(dir)?),
+        None => None,
+    };
     let node_id = identity::node_id(config.node_id.as_deref(), config.data_dir.as_deref())
         .map_err(AgentError::Setup)?;
     let listeners = bind_http(&config).await?;

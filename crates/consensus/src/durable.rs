@@ -10,12 +10,19 @@ use proconsul_wal::{Wal, WalError, WalOptions, write_atomic};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
 
 const ENTRY_FORMAT_JSON: u8 = 1;
 const VOTE_FILE: &str = "vote.json";
 const COMMITTED_FILE: &str = "committed.json";
 const PURGED_FILE: &str = "purged.json";
+
+/// Bound on encoded entry bytes handed to the WAL but not yet durable. openraft does not wait
+/// for one append to be flushed before issuing the next, so without a bound a disk slower than
+/// the clients would let the WAL queue (and memory) grow without limit; with it, `append`
+/// waits, which stalls Raft's core and so pushes back on proposers.
+pub const MAX_IN_FLIGHT_BYTES: usize = 64 * 1024 * 1024;
 
 /// What was on disk when the log was opened.
 pub struct RecoveredLog {
@@ -29,6 +36,8 @@ pub struct DurableLog {
     dir: PathBuf,
     wal: Wal,
     recovered: Mutex<Option<RecoveredLog>>,
+    /// One permit per in-flight byte (see [`MAX_IN_FLIGHT_BYTES`]).
+    in_flight: Arc<Semaphore>,
 }
 
 fn io_err(subject: ErrorSubject<u64>, verb: ErrorVerb, err: WalError) -> StorageError {
@@ -66,29 +75,39 @@ fn decode_entry(index: u64, bytes: &[u8]) -> Result<Entry, String> {
 
 impl DurableLog {
     /// Opens (or creates) the log under `dir`, recovering the WAL.
-    pub fn open(dir: &Path) -> Result<DurableLog, String> {
+    pub fn open(dir: &Path, segment_bytes: u64) -> Result<DurableLog, String> {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let (wal, recovery) =
-            Wal::open(&dir.join("wal"), WalOptions::default()).map_err(|e| e.to_string())?;
+        let options = WalOptions {
+            segment_bytes,
+            ..WalOptions::default()
+        };
+        let (wal, recovery) = Wal::open(&dir.join("wal"), options).map_err(|e| e.to_string())?;
         if let Some(cut) = &recovery.cut {
             tracing::warn!(segment = %cut.segment.display(), offset = cut.offset, bytes = cut.bytes, reason = %cut.reason,
                 "raft log: cut a torn tail left by a crash");
         }
+        let last_purged: Option<LogId> = read_json(&dir.join(PURGED_FILE))?;
+        let purged_to = last_purged.map(|id| id.index);
+        // A crash between writing `purged.json` and the WAL's own floor leaves purged entries
+        // in the WAL; they are dead, and handing them to openraft would put them below its
+        // purge point.
         let entries = recovery
             .records
             .iter()
+            .filter(|(index, _)| purged_to.is_none_or(|p| *index > p))
             .map(|(index, bytes)| decode_entry(*index, bytes))
             .collect::<Result<Vec<_>, _>>()?;
         let recovered = RecoveredLog {
             vote: read_json(&dir.join(VOTE_FILE))?,
             committed: read_json(&dir.join(COMMITTED_FILE))?,
-            last_purged: read_json(&dir.join(PURGED_FILE))?,
+            last_purged,
             entries,
         };
         Ok(DurableLog {
             dir: dir.to_path_buf(),
             wal,
             recovered: Mutex::new(Some(recovered)),
+            in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT_BYTES)),
         })
     }
 
@@ -121,16 +140,26 @@ impl DurableLog {
         self.write_meta(COMMITTED_FILE, &committed, ErrorSubject::Store)
     }
 
-    pub fn append(
+    /// Queues `entries` for the WAL, first waiting while more than [`MAX_IN_FLIGHT_BYTES`] are
+    /// queued and not yet durable. `on_durable` runs once an fdatasync covers them.
+    pub async fn append(
         &self,
         entries: &[Entry],
         on_durable: Box<dyn FnOnce(Result<(), std::io::Error>) + Send>,
     ) -> Result<(), StorageError> {
-        let records = entries
+        let records: Vec<(u64, Vec<u8>)> = entries
             .iter()
             .map(|e| (e.log_id.index, encode_entry(e)))
             .collect();
+        let bytes: usize = records.iter().map(|(_, r)| r.len()).sum();
+        // One oversized batch may take the whole budget rather than wait forever.
+        let wanted = u32::try_from(bytes.clamp(1, MAX_IN_FLIGHT_BYTES)).unwrap_or(u32::MAX);
+        let permit = Arc::clone(&self.in_flight)
+            .acquire_many_owned(wanted)
+            .await
+            .map_err(|e| crate::types::storage_io(ErrorSubject::Logs, ErrorVerb::Write, e))?;
         let callback = Box::new(move |result: Result<(), WalError>| {
+            drop(permit);
             on_durable(result.map_err(|e| std::io::Error::other(e.to_string())));
         });
         self.wal

@@ -57,6 +57,18 @@ impl LogStore {
     }
 }
 
+/// Runs a step that fsyncs (vote, committed, truncate, purge) without stalling the other tasks
+/// of this worker thread: on a multi-thread runtime the worker hands them off first.
+fn blocking<T>(step: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(step)
+        }
+        _ => step(),
+    }
+}
+
 impl RaftLogReader<TypeConfig> for LogStore {
     async fn try_get_log_entries<RB: RangeBounds<u64> + Clone + Debug + Send>(
         &mut self,
@@ -94,7 +106,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
         if let Some(durable) = &self.durable {
-            durable.save_vote(vote)?;
+            blocking(|| durable.save_vote(vote))?;
         }
         self.lock().vote = Some(*vote);
         Ok(())
@@ -106,7 +118,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
         if let Some(durable) = &self.durable {
-            durable.save_committed(committed)?;
+            blocking(|| durable.save_committed(committed))?;
         }
         self.lock().committed = committed;
         Ok(())
@@ -135,10 +147,14 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         match &self.durable {
             // The WAL calls back once an fdatasync covers these entries; appends arriving
             // meanwhile share the next fdatasync (group commit).
-            Some(durable) => durable.append(
-                &entries,
-                Box::new(move |result| callback.log_io_completed(result)),
-            )?,
+            Some(durable) => {
+                durable
+                    .append(
+                        &entries,
+                        Box::new(move |result| callback.log_io_completed(result)),
+                    )
+                    .await?
+            }
             None => callback.log_io_completed(Ok(())),
         }
         Ok(())
@@ -146,7 +162,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
         if let Some(durable) = &self.durable {
-            durable.truncate_from(log_id.index)?;
+            blocking(|| durable.truncate_from(log_id.index))?;
         }
         self.lock().entries.split_off(&log_id.index);
         Ok(())
@@ -154,7 +170,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
         if let Some(durable) = &self.durable {
-            durable.purge_to(log_id)?;
+            blocking(|| durable.purge_to(log_id))?;
         }
         let mut inner = self.lock();
         inner.last_purged = Some(log_id);

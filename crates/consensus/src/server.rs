@@ -59,6 +59,9 @@ pub struct ConsensusConfig {
     pub snapshot_threshold: u64,
     /// Entries kept after a snapshot for slow followers (`raft_trailing_logs`).
     pub trailing_logs: u64,
+    /// Size at which a WAL segment is sealed (`raft_logstore.wal.segment_size_mb`). Purging
+    /// deletes whole segments only, so this is the granularity at which disk is given back.
+    pub wal_segment_bytes: u64,
 }
 
 impl ConsensusConfig {
@@ -75,6 +78,7 @@ impl ConsensusConfig {
             leader_lease: Duration::from_millis(500 * m),
             snapshot_threshold: 16384,
             trailing_logs: 10240,
+            wal_segment_bytes: proconsul_wal::DEFAULT_SEGMENT_BYTES,
         }
     }
 }
@@ -94,8 +98,8 @@ impl Consensus {
         let store = Arc::new(RwLock::new(Store::new()));
         let (log, state_machine) = match &config.data_dir {
             Some(dir) => {
-                let durable =
-                    DurableLog::open(&dir.join("raft")).map_err(ConsensusError::Storage)?;
+                let durable = DurableLog::open(&dir.join("raft"), config.wal_segment_bytes)
+                    .map_err(ConsensusError::Storage)?;
                 let log = LogStore::durable(Arc::new(durable))
                     .map_err(|e| ConsensusError::Storage(e.to_string()))?;
                 let sm =
@@ -133,6 +137,10 @@ impl Consensus {
                 BasicNode::new(&consensus.config.advertise),
             )]);
             consensus.raft.initialize(members).await.map_err(fatal)?;
+        } else if consensus.is_sole_voter().await? {
+            // Restarting the only voter: no other server can hold a newer term or log, so there
+            // is nothing to wait an election timeout for (5-10 s with Consul's default timing).
+            consensus.raft.trigger().elect().await.map_err(fatal)?;
         }
         Ok(consensus)
     }
@@ -192,6 +200,19 @@ impl Consensus {
                 })
             }
         }
+    }
+
+    /// True when the stored membership has exactly one voter: this server. Asks Raft's core
+    /// (not the metrics, which may not have been published yet right after start).
+    async fn is_sole_voter(&self) -> Result<bool, ConsensusError> {
+        let me = self.config.node_id;
+        self.raft
+            .with_raft_state(move |st| {
+                let mut voters = st.membership_state.effective().voter_ids();
+                voters.next() == Some(me) && voters.next().is_none()
+            })
+            .await
+            .map_err(fatal)
     }
 
     pub fn is_leader(&self) -> bool {

@@ -64,9 +64,17 @@ impl StateMachine {
     /// Restores the store from a blob and records it as the current snapshot.
     fn load(&self, blob: Vec<u8>) -> Result<(), String> {
         let (meta, state) = snapshot_file::decode(&blob).map_err(|e| e.to_string())?;
-        self.write_store()
-            .restore(state)
-            .map_err(|e| e.to_string())?;
+        let mut store = self.write_store();
+        store.restore(state).map_err(|e| e.to_string())?;
+        // Paired with the single lock in `build_snapshot`: the image must be exactly the state
+        // after `last_log_id`, or replaying the log tail would apply entries twice (or skip some).
+        let covered = meta.last_log_id.map_or(0, |id| id.index);
+        if store.last_index() != covered {
+            return Err(format!(
+                "snapshot state is at index {} but its metadata says {covered}",
+                store.last_index()
+            ));
+        }
         let mut applied = self.applied();
         applied.last_applied = meta.last_log_id;
         applied.membership = meta.last_membership.clone();
@@ -85,23 +93,19 @@ impl StateMachine {
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        let (last_applied, membership) = {
+        // openraft runs this in a spawned task while `apply` keeps going, so the state and the
+        // log id it covers must be read under one lock: a state newer than its `last_log_id`
+        // would have those entries applied a second time after a restart. `apply` takes the
+        // store lock first, so taking it first here cannot deadlock.
+        let (meta, state) = {
+            let store = self.store.read().unwrap_or_else(|p| p.into_inner());
             let applied = self.applied();
-            (applied.last_applied, applied.membership.clone())
-        };
-        let state = self
-            .store
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .snapshot();
-        let snapshot_id = match last_applied {
-            Some(id) => format!("{}-{}", id.leader_id.term, id.index),
-            None => "0-0".to_string(),
-        };
-        let meta = SnapshotMeta {
-            last_log_id: last_applied,
-            last_membership: membership,
-            snapshot_id,
+            let meta = SnapshotMeta {
+                last_log_id: applied.last_applied,
+                last_membership: applied.membership.clone(),
+                snapshot_id: snapshot_id(applied.last_applied),
+            };
+            (meta, store.snapshot())
         };
         let blob = snapshot_file::encode(&meta, &state);
         self.persist(&blob)?;
@@ -110,6 +114,13 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
             meta,
             snapshot: Box::new(Cursor::new(blob)),
         })
+    }
+}
+
+fn snapshot_id(last_applied: Option<LogId>) -> String {
+    match last_applied {
+        Some(id) => format!("{}-{}", id.leader_id.term, id.index),
+        None => "0-0".to_string(),
     }
 }
 
@@ -174,5 +185,61 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             meta: meta.clone(),
             snapshot: Box::new(Cursor::new(blob.clone())),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openraft::{CommittedLeaderId, EntryPayload};
+    use proconsul_state::{Command, Request, SetMode};
+
+    fn entry(index: u64) -> Entry {
+        Entry {
+            log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
+            payload: EntryPayload::Normal(Request {
+                now_ms: 0,
+                command: Command::KvSet {
+                    key: format!("k{}", index % 7),
+                    value: index.to_be_bytes().to_vec(),
+                    flags: 0,
+                    mode: SetMode::Plain,
+                },
+            }),
+        }
+    }
+
+    /// openraft builds snapshots in a task of their own while entries keep being applied; every
+    /// snapshot must hold exactly the state its metadata names, or a restart applies entries
+    /// twice.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn snapshots_built_during_apply_match_their_metadata() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Arc::new(RwLock::new(Store::new()));
+        let sm = StateMachine::open(store, Some(dir.path().to_path_buf())).expect("open");
+        let mut applier = sm.clone();
+        let applying = tokio::spawn(async move {
+            for batch in 0..4000u64 {
+                let entries: Vec<Entry> = (1..=10).map(|i| entry(batch * 10 + i)).collect();
+                applier.apply(entries).await.expect("apply");
+                tokio::task::yield_now().await;
+            }
+        });
+        let mut builder = sm.clone();
+        let mut checked = 0;
+        while !applying.is_finished() {
+            let snapshot = builder.build_snapshot().await.expect("build");
+            let blob = snapshot.snapshot.into_inner();
+            let fresh = StateMachine::open(Arc::default(), None).expect("open");
+            fresh
+                .load(blob)
+                .expect("snapshot state matches its metadata");
+            checked += 1;
+        }
+        applying.await.expect("applier");
+        assert!(checked > 0);
+        // And the file on disk is the last one built, loadable at start.
+        let reopened = StateMachine::open(Arc::default(), Some(dir.path().to_path_buf()));
+        reopened.expect("reopen from the snapshot file");
     }
 }

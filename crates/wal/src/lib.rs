@@ -13,7 +13,8 @@
 //! in a way that waits for the sync thread (`truncate_from`, `purge_to`). `truncate_from` and
 //! `purge_to` block until durable; call them from `spawn_blocking` in async code.
 //!
-//! The directory must be used by one process at a time; nothing here locks it (yet).
+//! The directory must be used by one process at a time; the agent enforces that with a lock on
+//! its data dir (`proconsul-agent`'s `data_dir` module), not this crate.
 
 mod atomic_file;
 mod error;
