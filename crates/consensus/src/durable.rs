@@ -1,5 +1,5 @@
 //! The durable half of the Raft log (`-data-dir`): entries in the segmented WAL, and the vote,
-//! committed and purged log ids in small atomically replaced files beside it.
+//! purged log ids in small atomically replaced files beside it.
 //!
 //! Entries are encoded as a format byte followed by JSON, so a later encoding can be
 //! introduced without a migration.
@@ -15,7 +15,6 @@ use tokio::sync::Semaphore;
 
 const ENTRY_FORMAT_JSON: u8 = 1;
 const VOTE_FILE: &str = "vote.json";
-const COMMITTED_FILE: &str = "committed.json";
 const PURGED_FILE: &str = "purged.json";
 
 /// Bound on encoded entry bytes handed to the WAL but not yet durable. openraft does not wait
@@ -27,7 +26,6 @@ pub const MAX_IN_FLIGHT_BYTES: usize = 64 * 1024 * 1024;
 /// What was on disk when the log was opened.
 pub struct RecoveredLog {
     pub vote: Option<Vote>,
-    pub committed: Option<LogId>,
     pub last_purged: Option<LogId>,
     pub entries: Vec<Entry>,
 }
@@ -99,7 +97,6 @@ impl DurableLog {
             .collect::<Result<Vec<_>, _>>()?;
         let recovered = RecoveredLog {
             vote: read_json(&dir.join(VOTE_FILE))?,
-            committed: read_json(&dir.join(COMMITTED_FILE))?,
             last_purged,
             entries,
         };
@@ -116,7 +113,6 @@ impl DurableLog {
         let mut slot = self.recovered.lock().unwrap_or_else(|p| p.into_inner());
         Ok(slot.take().unwrap_or(RecoveredLog {
             vote: None,
-            committed: None,
             last_purged: None,
             entries: Vec::new(),
         }))
@@ -134,10 +130,6 @@ impl DurableLog {
 
     pub fn save_vote(&self, vote: &Vote) -> Result<(), StorageError> {
         self.write_meta(VOTE_FILE, vote, ErrorSubject::Vote)
-    }
-
-    pub fn save_committed(&self, committed: Option<LogId>) -> Result<(), StorageError> {
-        self.write_meta(COMMITTED_FILE, &committed, ErrorSubject::Store)
     }
 
     /// Queues `entries` for the WAL, first waiting while more than [`MAX_IN_FLIGHT_BYTES`] are
