@@ -27,4 +27,4 @@ else
 fi
 
 echo "==> cargo test --workspace"
-cargo test --workspace --all-targets --locked
+cargo test --workspace --all-targets --locked --no-fail-fast

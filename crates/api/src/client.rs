@@ -138,6 +138,10 @@ impl Client {
                 "HTTPS agent addresses are not supported yet by this client".to_string(),
             ));
         }
+        // reqwest is built with `rustls-no-provider` (the workspace uses ring, not aws-lc), and
+        // it panics at client construction unless a process-wide provider is installed. An
+        // error here means one already is, which is what we want.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let token = config.resolve_token()?;
         let authorization = config.http_auth.as_ref().map(|auth| {
             let creds = format!(
