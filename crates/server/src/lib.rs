@@ -2,6 +2,7 @@
 //! behind the right barrier, and runs the leader's duties (session TTL expiry, KV tombstone
 //! garbage collection).
 
+mod batcher;
 mod session_timers;
 
 pub use session_timers::SessionTimers;
@@ -24,15 +25,21 @@ pub const TOMBSTONE_GRANULARITY: Duration = Duration::from_secs(30);
 pub enum ServerError {
     #[error(transparent)]
     Consensus(#[from] ConsensusError),
+    /// A proposal failed on behalf of a batch; the text is the consensus error's.
+    #[error("{0}")]
+    Propose(String),
+    #[error("server is shutting down")]
+    Stopped,
 }
 
 pub struct Server {
     consensus: Arc<Consensus>,
     timers: Mutex<SessionTimers>,
     timers_changed: Notify,
+    batch_queue: tokio::sync::mpsc::Sender<batcher::Pending>,
 }
 
-fn unix_ms() -> u64 {
+pub(crate) fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -46,11 +53,15 @@ fn session_ttl(session: &Session) -> Option<Duration> {
 }
 
 impl Server {
+    /// Creates the server role and starts its write batcher (call inside the runtime).
     pub fn new(consensus: Arc<Consensus>) -> Arc<Server> {
+        let (batch_queue, queue) = tokio::sync::mpsc::channel(batcher::QUEUE_CAPACITY);
+        tokio::spawn(batcher::run(consensus.clone(), queue));
         Arc::new(Server {
             consensus,
             timers: Mutex::default(),
             timers_changed: Notify::new(),
+            batch_queue,
         })
     }
 
@@ -64,6 +75,14 @@ impl Server {
 
     /// Proposes `command` stamped with this server's clock; returns the raft index and answer.
     pub async fn apply(&self, command: Command) -> Result<(u64, Response), ServerError> {
+        if command.batch_key().is_some() {
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            self.batch_queue
+                .send((command, reply))
+                .await
+                .map_err(|_| ServerError::Stopped)?;
+            return answer.await.map_err(|_| ServerError::Stopped)?;
+        }
         let created = match &command {
             Command::SessionCreate { session } => Some((session.id.clone(), session_ttl(session))),
             _ => None,

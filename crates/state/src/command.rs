@@ -38,6 +38,11 @@ pub enum DeleteMode {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
+    /// Several single-key KV writes on distinct keys, applied in order at one raft index, so
+    /// that concurrent writes share one log entry and one fsync. The proposer guarantees
+    /// every command in it is `batch_key()`-able and that no key repeats, which keeps each
+    /// key's ModifyIndex unique per write (CAS stays exact).
+    Batch(Vec<Command>),
     KvSet {
         key: String,
         value: Vec<u8>,
@@ -81,6 +86,7 @@ impl Command {
     /// A short name for logs and metrics.
     pub fn kind(&self) -> &'static str {
         match self {
+            Command::Batch(_) => "batch",
             Command::KvSet { .. } => "kv_set",
             Command::KvDelete { .. } => "kv_delete",
             Command::Txn { .. } => "txn",
@@ -90,6 +96,22 @@ impl Command {
             Command::CatalogRegister(_) => "catalog_register",
             Command::CatalogDeregister { .. } => "catalog_deregister",
             Command::TombstoneReap { .. } => "tombstone_reap",
+        }
+    }
+}
+
+impl Command {
+    /// The one key a command touches if it may share a batch with writes to other keys:
+    /// single-key KV writes and deletes. Everything else (sessions, transactions, tree
+    /// deletes, catalog) is proposed alone, because it reaches keys it does not name.
+    pub fn batch_key(&self) -> Option<&str> {
+        match self {
+            Command::KvSet { key, .. } => Some(key),
+            Command::KvDelete {
+                key,
+                mode: DeleteMode::Key | DeleteMode::Cas(_),
+            } => Some(key),
+            _ => None,
         }
     }
 }
@@ -126,4 +148,6 @@ pub enum Response {
     Bool(bool),
     Txn(TxnResponse),
     Error(ApplyError),
+    /// One answer per command of a `Command::Batch`, in order.
+    Batch(Vec<Response>),
 }

@@ -92,8 +92,19 @@ impl Store {
     /// Applies one committed request at raft `index`. Total: never panics, and a command that
     /// cannot take effect changes nothing and answers `Response::Error` (or `false`).
     pub fn apply(&mut self, index: u64, request: &Request) -> Response {
-        let now_ms = request.now_ms;
-        let response = match &request.command {
+        let response = self.apply_command(index, request.now_ms, &request.command);
+        self.advance(index);
+        response
+    }
+
+    fn apply_command(&mut self, index: u64, now_ms: u64, command: &Command) -> Response {
+        match command {
+            Command::Batch(commands) => Response::Batch(
+                commands
+                    .iter()
+                    .map(|c| self.apply_command(index, now_ms, c))
+                    .collect(),
+            ),
             Command::KvSet {
                 key,
                 value,
@@ -120,9 +131,7 @@ impl Store {
                 self.tombstone_reap(index, *up_to_index);
                 Response::Done
             }
-        };
-        self.advance(index);
-        response
+        }
     }
 
     /// Records an applied raft entry that carries no command (blank leader entries and

@@ -352,3 +352,55 @@ fn txn_is_all_or_nothing() {
     assert_eq!(results.len(), 2, "deletes produce no result");
     assert!(h.store.kv_get("existing").1.is_none());
 }
+
+#[test]
+fn batch_applies_each_write_at_one_index_in_order() {
+    let mut h = Harness::new();
+    h.put("b", "old", SetMode::Plain);
+    let modify_b = h.store.kv_get("b").1.expect("b").modify_index;
+    let batch = Command::Batch(vec![
+        Command::KvSet {
+            key: "a".into(),
+            value: b"1".to_vec(),
+            flags: 0,
+            mode: SetMode::Plain,
+        },
+        Command::KvSet {
+            key: "b".into(),
+            value: b"2".to_vec(),
+            flags: 0,
+            mode: SetMode::Cas(modify_b + 99),
+        },
+        Command::KvDelete {
+            key: "c".into(),
+            mode: DeleteMode::Key,
+        },
+    ]);
+    assert_eq!(
+        h.apply(batch),
+        Response::Batch(vec![
+            Response::Bool(true),
+            Response::Bool(false),
+            Response::Bool(true)
+        ])
+    );
+    let a = h.store.kv_get("a").1.expect("a written");
+    assert_eq!(
+        a.modify_index, h.index,
+        "every write of the batch carries the entry's index"
+    );
+    assert_eq!(
+        h.store.kv_get("b").1.expect("b").value,
+        b"old",
+        "a failed CAS inside a batch changes nothing"
+    );
+    assert_eq!(
+        Command::KvDelete {
+            key: "p/".into(),
+            mode: DeleteMode::Tree
+        }
+        .batch_key(),
+        None
+    );
+    assert_eq!(Command::SessionDestroy { id: "s".into() }.batch_key(), None);
+}

@@ -146,7 +146,42 @@ fn command() -> impl Strategy<Value = Command> {
         (0u64..40).prop_map(|up_to_index| Command::TombstoneReap { up_to_index }),
         catalog_command(),
         catalog_command(),
+        batch_command(),
     ]
+}
+
+/// A batch of single-key writes on distinct keys, as the server's batcher builds them.
+fn batch_command() -> impl Strategy<Value = Command> {
+    let write = (
+        key(),
+        any::<u8>(),
+        prop_oneof![Just(None), (0u64..40).prop_map(Some)],
+        any::<bool>(),
+    );
+    prop::collection::vec(write, 1..5).prop_map(|writes| {
+        let mut seen = std::collections::HashSet::new();
+        let commands = writes
+            .into_iter()
+            .filter(|(key, ..)| seen.insert(key.clone()))
+            .map(|(key, v, cas, delete)| match (delete, cas) {
+                (true, Some(index)) => Command::KvDelete {
+                    key,
+                    mode: DeleteMode::Cas(index),
+                },
+                (true, None) => Command::KvDelete {
+                    key,
+                    mode: DeleteMode::Key,
+                },
+                (false, cas) => Command::KvSet {
+                    key,
+                    value: vec![v],
+                    flags: 0,
+                    mode: cas.map_or(SetMode::Plain, SetMode::Cas),
+                },
+            })
+            .collect();
+        Command::Batch(commands)
+    })
 }
 
 proptest! {
