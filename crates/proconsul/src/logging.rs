@@ -100,7 +100,7 @@ fn filter(level: &str) -> tracing_subscriber::EnvFilter {
         "warn"
     };
     tracing_subscriber::EnvFilter::new(format!(
-        "{deps},proconsul={ours},proconsul_agent={ours},proconsul_server={ours},proconsul_consensus={ours},proconsul_http={ours},openraft=warn"
+        "{deps},proconsul={ours},proconsul_agent={ours},proconsul_server={ours},proconsul_consensus={ours},proconsul_http={ours},proconsul_dns={ours},openraft=warn,hickory_server=warn,hickory_proto=warn,hickory_net=warn"
     ))
 }
 
