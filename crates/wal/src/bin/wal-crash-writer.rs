@@ -61,7 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         batch = batch % 7 + 1;
         // Purge now and then, never closer than 200 records to the last acknowledged one.
         let a = acked.load(Ordering::SeqCst);
-        if a > purged_at + 400 {
+        if a > purged_at + 250 {
             wal.purge_to(a - 200)?;
             say(format!("purged {}\n", a - 200));
             purged_at = a;
