@@ -73,6 +73,17 @@ async fn drain(body: &mut Body) {
     let _ = tokio::time::timeout(DRAIN_TIME_MAX, discard).await;
 }
 
+/// Reads a bounded JSON body and decodes it with [`decode_json`].
+pub async fn read_json<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+    max: usize,
+    what: &str,
+) -> Result<T, HttpError> {
+    let bytes = read_limited(headers, body, max, what).await?;
+    decode_json(&bytes)
+}
+
 /// Decodes a JSON body case-insensitively; an empty body or a bare `null` decodes as `{}`
 /// (Go's decoder leaves the defaults in place for both).
 pub fn decode_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {

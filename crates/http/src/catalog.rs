@@ -1,6 +1,6 @@
 //! `/v1/catalog/*`: register, deregister, nodes, services, service, node, node-services.
 
-use crate::body::{decode_json, read_limited};
+use crate::body::read_json;
 use crate::context::SharedContext;
 use crate::discovery::{filter, keep_matching, matches, node_meta, reply, tags};
 use crate::error::HttpError;
@@ -38,8 +38,8 @@ pub async fn register(
 ) -> Result<Response, HttpError> {
     let params = Params::new(raw);
     check_datacenter(&ctx, &params)?;
-    let bytes = read_limited(&headers, body, MAX_REGISTER_BODY, "catalog").await?;
-    let mut request: RegisterRequest = decode_json(&bytes)?;
+    let mut request: RegisterRequest =
+        read_json(&headers, body, MAX_REGISTER_BODY, "catalog").await?;
     request
         .normalize(&ctx.config.datacenter)
         .map_err(|e| HttpError::Internal(e.to_string()))?;
@@ -54,8 +54,8 @@ pub async fn deregister(
 ) -> Result<Response, HttpError> {
     let params = Params::new(raw);
     check_datacenter(&ctx, &params)?;
-    let bytes = read_limited(&headers, body, MAX_REGISTER_BODY, "catalog").await?;
-    let request: DeregisterRequest = decode_json(&bytes)?;
+    let request: DeregisterRequest =
+        read_json(&headers, body, MAX_REGISTER_BODY, "catalog").await?;
     request
         .validate()
         .map_err(|e| HttpError::Internal(e.to_string()))?;

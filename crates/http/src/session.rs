@@ -2,7 +2,7 @@
 //! node, list.
 
 use crate::blocking::blocking_read;
-use crate::body::{decode_json, read_limited};
+use crate::body::read_json;
 use crate::context::SharedContext;
 use crate::error::HttpError;
 use crate::query::{Params, ReadOptions, check_datacenter};
@@ -74,8 +74,8 @@ pub async fn create(
 ) -> Result<Response, HttpError> {
     let params = Params::new(raw);
     check_datacenter(&ctx, &params)?;
-    let bytes = read_limited(&headers, body, MAX_SESSION_BODY, "session").await?;
-    let request: SessionCreateRequest = decode_json(&bytes)?;
+    let request: SessionCreateRequest =
+        read_json(&headers, body, MAX_SESSION_BODY, "session").await?;
     let session = build_session(&ctx, request)?;
     let id = session.id.clone();
     match ctx.server.apply(Command::SessionCreate { session }).await? {
