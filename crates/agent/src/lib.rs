@@ -1,19 +1,23 @@
 //! Wires one agent process: Raft and the state machine (servers), the leader duties, the
 //! HTTP API, registration of this node in the catalog, and graceful shutdown.
 
+mod anti_entropy;
+mod check_supervisor;
 mod data_dir;
 mod describe;
 mod dns_view;
 mod identity;
+mod local_agent;
+mod local_state;
+mod node_registration;
+mod persistence;
+
+pub use local_agent::ConfigLoader;
 
 use proconsul_config::RuntimeConfig;
 use proconsul_consensus::{Consensus, ConsensusConfig};
 use proconsul_http::{Context, HttpConfig};
 use proconsul_server::Server;
-use proconsul_state::{Command, Response};
-use proconsul_types::catalog::{CheckStatus, HealthCheck, Node};
-use proconsul_types::session::SERF_HEALTH_CHECK;
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -94,65 +98,6 @@ fn http_config(config: &RuntimeConfig, node_id: &str) -> HttpConfig {
         session_ttl_min: config.session_ttl_min,
         agent_self: describe::agent_self(&id),
         member: describe::member(&id),
-    }
-}
-
-/// The catalog entry for this node, with its gossip health check (passing while we run).
-fn self_registration(config: &RuntimeConfig, node_id: &str) -> Command {
-    let address = config.advertise_addr.to_string();
-    let tagged = BTreeMap::from([
-        ("lan".to_string(), address.clone()),
-        ("lan_ipv4".to_string(), address.clone()),
-        ("wan".to_string(), config.advertise_addr_wan.to_string()),
-        (
-            "wan_ipv4".to_string(),
-            config.advertise_addr_wan.to_string(),
-        ),
-    ]);
-    let mut meta = config.node_meta.clone();
-    meta.insert("consul-network-segment".into(), String::new());
-    meta.insert(
-        "consul-version".into(),
-        proconsul_types::version::CONSUL_COMPAT_VERSION.into(),
-    );
-    let node = Node {
-        id: node_id.to_string(),
-        node: config.node_name.clone(),
-        address,
-        datacenter: config.datacenter.clone(),
-        tagged_addresses: Some(tagged),
-        meta: Some(meta),
-        create_index: 0,
-        modify_index: 0,
-    };
-    let check = HealthCheck {
-        node: config.node_name.clone(),
-        check_id: SERF_HEALTH_CHECK.into(),
-        name: "Serf Health Status".into(),
-        status: CheckStatus::Passing,
-        output: "Agent alive and reachable".into(),
-        check_type: String::new(),
-        ..HealthCheck::default()
-    };
-    Command::NodeRegister {
-        node,
-        checks: vec![check],
-    }
-}
-
-/// Registers this node once a leader exists, retrying with a bounded backoff.
-async fn register_self(server: Arc<Server>, command: Command) {
-    let mut delay = Duration::from_millis(10);
-    loop {
-        match server.apply(command.clone()).await {
-            Ok((_, Response::Error(err))) => {
-                tracing::warn!(error = %err, "self-registration refused")
-            }
-            Ok(_) => return,
-            Err(err) => tracing::debug!(error = %err, "self-registration waiting for a leader"),
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(2));
     }
 }
 
@@ -263,8 +208,74 @@ async fn termination_signal() {
     }
 }
 
-/// Runs the agent until a termination signal or `PUT /v1/agent/leave`.
-pub async fn run(config: RuntimeConfig) -> Result<(), AgentError> {
+/// The agent's services and checks: local state, check runners, anti-entropy; restores
+/// persisted registrations and loads the config files' definitions.
+fn start_registry(
+    config: &RuntimeConfig,
+    node_id: &str,
+    server: &Arc<Server>,
+    loader: Option<ConfigLoader>,
+) -> Result<(Arc<local_agent::Registry>, Arc<anti_entropy::AntiEntropy>), AgentError> {
+    let local = Arc::new(local_state::LocalState::new(config.check_update_interval));
+    let node = node_registration::node(config, node_id);
+    let commands = node_registration::commands(config, &node);
+    let anti_entropy = anti_entropy::AntiEntropy::new(
+        local.clone(),
+        server.clone(),
+        node,
+        commands,
+        config.ae_interval,
+    );
+    let supervisor = check_supervisor::CheckSupervisor::new(
+        local.clone(),
+        server.consensus().store().clone(),
+        config.node_name.clone(),
+    );
+    let registry = Arc::new(local_agent::Registry::new(
+        config,
+        local,
+        supervisor,
+        anti_entropy.clone(),
+        loader,
+    ));
+    registry.restore().map_err(AgentError::Setup)?;
+    registry
+        .load_config_definitions(config)
+        .map_err(AgentError::Setup)?;
+    Ok((registry, anti_entropy))
+}
+
+/// Resolves on SIGHUP (never elsewhere).
+async fn hangup(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal.as_mut() {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// Background upkeep of local services: the critical-service reaper and SIGHUP reloads.
+async fn registry_upkeep(registry: Arc<local_agent::Registry>, reap_interval: Duration) {
+    let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut reap = tokio::time::interval(reap_interval.max(Duration::from_millis(100)));
+    loop {
+        tokio::select! {
+            _ = reap.tick() => registry.reap_critical_services(),
+            _ = hangup(&mut signal) => {
+                tracing::info!("Caught signal: hangup, reloading configuration");
+                if let Err(err) = proconsul_http::LocalAgent::reload(registry.as_ref()) {
+                    tracing::error!(error = %err, "Failed to reload configs");
+                }
+                proconsul_http::LocalAgent::sync_changes(registry.as_ref()).await;
+            }
+        }
+    }
+}
+
+/// Runs the agent until a termination signal or `PUT /v1/agent/leave`. `loader` re-reads
+/// the configuration for reloads (SIGHUP, `/v1/agent/reload`).
+pub async fn run(config: RuntimeConfig, loader: Option<ConfigLoader>) -> Result<(), AgentError> {
     let started = Instant::now();
     if !config.server {
         return Err(AgentError::ClientModeUnsupported);
@@ -281,15 +292,18 @@ pub async fn run(config: RuntimeConfig) -> Result<(), AgentError> {
     let dns_servers = bind_dns(&config, &consensus).await?;
     let server = Server::new(consensus.clone());
     let duties = tokio::spawn(server.clone().run_leader_duties());
-    let registration = tokio::spawn(register_self(
-        server.clone(),
-        self_registration(&config, &node_id),
+    let (registry, anti_entropy) = start_registry(&config, &node_id, &server, loader)?;
+    let syncing = tokio::spawn(anti_entropy.run());
+    let upkeep = tokio::spawn(registry_upkeep(
+        registry.clone(),
+        config.check_reap_interval,
     ));
     let leave = Arc::new(Notify::new());
     let ctx = Arc::new(Context {
         server: server.clone(),
         config: http_config(&config, &node_id),
         leave: leave.clone(),
+        local: registry.clone(),
     });
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut http_tasks = Vec::new();
@@ -329,7 +343,9 @@ pub async fn run(config: RuntimeConfig) -> Result<(), AgentError> {
             tracing::debug!("DNS server did not drain in time");
         }
     }
-    registration.abort();
+    upkeep.abort();
+    syncing.abort();
+    registry.shutdown();
     duties.abort();
     consensus.shutdown().await;
     tracing::info!("agent stopped");

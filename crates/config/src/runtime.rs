@@ -267,6 +267,15 @@ pub struct RuntimeConfig {
     pub pid_file: Option<String>,
     pub check_output_max_size: u32,
     pub check_update_interval: Duration,
+    /// How often anti-entropy compares local services and checks with the catalog
+    /// (Consul's internal `ae_interval`, 1m; accepted here so tests can shorten it).
+    pub ae_interval: Duration,
+    /// How often services whose checks stayed critical are looked for (Consul's
+    /// `check_reap_interval`, 30s).
+    pub check_reap_interval: Duration,
+    /// The floor for `DeregisterCriticalServiceAfter` (Consul's
+    /// `check_deregister_interval_min`, 1m).
+    pub check_deregister_interval_min: Duration,
     pub autopilot: Autopilot,
     pub raft_protocol: u32,
     pub raft_snapshot_threshold: u64,

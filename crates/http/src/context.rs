@@ -27,6 +27,8 @@ pub struct Context {
     pub config: HttpConfig,
     /// Notified by `PUT /v1/agent/leave`: the agent shuts down gracefully.
     pub leave: Arc<Notify>,
+    /// The agent's local services and checks.
+    pub local: Arc<dyn crate::local_agent::LocalAgent>,
 }
 
 pub type SharedContext = Arc<Context>;

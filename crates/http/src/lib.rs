@@ -2,6 +2,8 @@
 //! plain-text error bodies.
 
 mod agent;
+mod agent_checks;
+mod agent_services;
 mod blocking;
 mod body;
 mod catalog;
@@ -10,6 +12,7 @@ mod discovery;
 mod error;
 mod health;
 mod kv;
+pub mod local_agent;
 mod query;
 mod response;
 pub mod routes;
@@ -18,6 +21,7 @@ mod txn;
 
 pub use context::{Context, HttpConfig, SharedContext};
 pub use error::HttpError;
+pub use local_agent::{LocalAgent, LocalError};
 pub use routes::router;
 
 use axum::http::{HeaderName, HeaderValue};

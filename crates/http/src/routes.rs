@@ -3,7 +3,7 @@
 
 use crate::context::SharedContext;
 use crate::error::HttpError;
-use crate::{agent, catalog, health, kv, session, txn};
+use crate::{agent, agent_checks, agent_services, catalog, health, kv, session, txn};
 use axum::Router;
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -38,6 +38,11 @@ pub enum Acl {
     NodeServiceRead,
     /// `node:write` on the body's node, `service:write` on its service (catalog writes).
     CatalogWrite,
+    /// `service:write` on the service the path or body names (agent service and check
+    /// endpoints; node-level checks need `node:write` on this agent's node).
+    ServiceWrite,
+    /// `node:write` on this agent's node (node maintenance).
+    NodeWrite,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +62,22 @@ pub enum Endpoint {
     AgentSelf,
     AgentMembers,
     AgentLeave,
+    AgentServices,
+    AgentService,
+    AgentServiceRegister,
+    AgentServiceDeregister,
+    AgentServiceMaintenance,
+    AgentNodeMaintenance,
+    AgentHealthByName,
+    AgentHealthById,
+    AgentChecks,
+    AgentCheckRegister,
+    AgentCheckDeregister,
+    AgentCheckPass,
+    AgentCheckWarn,
+    AgentCheckFail,
+    AgentCheckUpdate,
+    AgentReload,
     CatalogDatacenters,
     CatalogRegister,
     CatalogDeregister,
@@ -109,6 +130,22 @@ routes! {
     GET "/v1/agent/self" => AgentSelf, AgentRead;
     GET "/v1/agent/members" => AgentMembers, NodeRead;
     PUT "/v1/agent/leave" => AgentLeave, AgentWrite;
+    PUT "/v1/agent/reload" => AgentReload, AgentWrite;
+    GET "/v1/agent/services" => AgentServices, ServiceRead;
+    GET "/v1/agent/service/{id}" => AgentService, ServiceRead;
+    PUT "/v1/agent/service/register" => AgentServiceRegister, ServiceWrite;
+    PUT "/v1/agent/service/deregister/{id}" => AgentServiceDeregister, ServiceWrite;
+    PUT "/v1/agent/service/maintenance/{id}" => AgentServiceMaintenance, ServiceWrite;
+    PUT "/v1/agent/maintenance" => AgentNodeMaintenance, NodeWrite;
+    GET "/v1/agent/health/service/name/{name}" => AgentHealthByName, ServiceRead;
+    GET "/v1/agent/health/service/id/{id}" => AgentHealthById, ServiceRead;
+    GET "/v1/agent/checks" => AgentChecks, NodeServiceRead;
+    PUT "/v1/agent/check/register" => AgentCheckRegister, ServiceWrite;
+    PUT "/v1/agent/check/deregister/{id}" => AgentCheckDeregister, ServiceWrite;
+    PUT "/v1/agent/check/pass/{id}" => AgentCheckPass, ServiceWrite;
+    PUT "/v1/agent/check/warn/{id}" => AgentCheckWarn, ServiceWrite;
+    PUT "/v1/agent/check/fail/{id}" => AgentCheckFail, ServiceWrite;
+    PUT "/v1/agent/check/update/{id}" => AgentCheckUpdate, ServiceWrite;
     GET "/v1/catalog/datacenters" => CatalogDatacenters, None;
     PUT "/v1/catalog/register" => CatalogRegister, CatalogWrite;
     PUT "/v1/catalog/deregister" => CatalogDeregister, CatalogWrite;
@@ -140,6 +177,22 @@ fn handler(endpoint: Endpoint, filter: MethodFilter) -> MethodRouter<SharedConte
         Endpoint::AgentSelf => on(filter, agent::agent_self),
         Endpoint::AgentMembers => on(filter, agent::members),
         Endpoint::AgentLeave => on(filter, agent::leave),
+        Endpoint::AgentReload => on(filter, agent_services::reload),
+        Endpoint::AgentServices => on(filter, agent_services::services),
+        Endpoint::AgentService => on(filter, agent_services::service),
+        Endpoint::AgentServiceRegister => on(filter, agent_services::register),
+        Endpoint::AgentServiceDeregister => on(filter, agent_services::deregister),
+        Endpoint::AgentServiceMaintenance => on(filter, agent_services::service_maintenance),
+        Endpoint::AgentNodeMaintenance => on(filter, agent_services::node_maintenance),
+        Endpoint::AgentHealthByName => on(filter, agent_services::health_by_name),
+        Endpoint::AgentHealthById => on(filter, agent_services::health_by_id),
+        Endpoint::AgentChecks => on(filter, agent_checks::checks),
+        Endpoint::AgentCheckRegister => on(filter, agent_checks::register),
+        Endpoint::AgentCheckDeregister => on(filter, agent_checks::deregister),
+        Endpoint::AgentCheckPass => on(filter, agent_checks::pass),
+        Endpoint::AgentCheckWarn => on(filter, agent_checks::warn),
+        Endpoint::AgentCheckFail => on(filter, agent_checks::fail),
+        Endpoint::AgentCheckUpdate => on(filter, agent_checks::update),
         Endpoint::CatalogDatacenters => on(filter, agent::datacenters),
         Endpoint::CatalogRegister => on(filter, catalog::register),
         Endpoint::CatalogDeregister => on(filter, catalog::deregister),

@@ -38,7 +38,10 @@ fn run_agent(args: &[String]) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(proconsul_agent::run(config)) {
+    let reload_flags = flags.clone();
+    let loader: proconsul_agent::ConfigLoader =
+        Box::new(move || proconsul_config::load(&reload_flags).map_err(|e| e.to_string()));
+    match runtime.block_on(proconsul_agent::run(config, Some(loader))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             tracing::error!("{err}");

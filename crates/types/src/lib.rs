@@ -3,6 +3,7 @@
 //! Field names, field order and odd encodings (base64 values, nanosecond `LockDelay`, string
 //! `TTL`) follow Consul's JSON exactly, because real clients parse them byte for byte.
 
+pub mod agent;
 pub mod catalog;
 pub mod decode;
 pub mod duration;
