@@ -81,6 +81,7 @@ impl CatalogView for StateCatalogView {
         let query = ServiceQuery {
             tags: tag.map(|t| vec![t.to_string()]).unwrap_or_default(),
             node_meta: Vec::new(),
+            connect: false,
         };
         let (_, entries) = self.read(|store| store.health_service_nodes(service, &query));
         entries

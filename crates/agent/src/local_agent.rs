@@ -66,6 +66,7 @@ fn service_definition(service: &NodeService) -> ServiceDefinition {
         enable_tag_override: service.enable_tag_override,
         proxy: service.proxy.clone(),
         connect: service.connect.clone(),
+        locality: service.locality.clone(),
         ..ServiceDefinition::default()
     }
 }

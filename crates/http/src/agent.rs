@@ -6,7 +6,7 @@ use crate::error::HttpError;
 use crate::query::{Params, check_datacenter};
 use crate::response::{empty, json};
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 pub async fn agent_self(
     State(ctx): State<SharedContext>,
@@ -30,6 +30,28 @@ pub async fn members(
     Query(raw): Query<Vec<(String, String)>>,
 ) -> Response {
     let params = Params::new(raw);
+    if params.get("wan").is_some_and(|v| !v.is_empty()) {
+        if params
+            .get("segment")
+            .is_some_and(|s| !s.is_empty() && s != "_all")
+        {
+            return HttpError::BadRequest("Cannot provide a segment with wan=true".into())
+                .into_response();
+        }
+        // The WAN pool names servers `<node>.<datacenter>` and uses the WAN gossip port.
+        let mut member = ctx.config.member.clone();
+        member["Name"] = serde_json::json!(format!(
+            "{}.{}",
+            ctx.config.node_name, ctx.config.datacenter
+        ));
+        if let Some(port) = member["Tags"]["wan_join_port"]
+            .as_str()
+            .and_then(|p| p.parse::<i64>().ok())
+        {
+            member["Port"] = serde_json::json!(port);
+        }
+        return json(&ctx, &params, &[member]);
+    }
     json(&ctx, &params, &[&ctx.config.member])
 }
 

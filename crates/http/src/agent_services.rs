@@ -65,6 +65,8 @@ struct AgentService<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     connect: Option<serde_json::Value>,
     datacenter: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locality: Option<&'a serde_json::Value>,
 }
 
 fn agent_service<'a>(service: &'a NodeService, datacenter: &'a str) -> AgentService<'a> {
@@ -112,6 +114,7 @@ fn agent_service<'a>(service: &'a NodeService, datacenter: &'a str) -> AgentServ
             .native
             .then(|| serde_json::json!({"Native": true})),
         datacenter,
+        locality: service.locality.as_ref(),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::body::read_json;
 use crate::context::SharedContext;
-use crate::discovery::{filter, keep_matching, matches, node_meta, reply, tags};
+use crate::discovery::{filter, keep_matching, matches, node_meta, reply, tags, unknown_peer};
 use crate::error::HttpError;
 use crate::query::{Params, check_datacenter};
 use crate::response::json;
@@ -40,6 +40,9 @@ pub async fn register(
     check_datacenter(&ctx, &params)?;
     let mut request: RegisterRequest =
         read_json(&headers, body, MAX_REGISTER_BODY, "catalog").await?;
+    if !request.datacenter.is_empty() && request.datacenter != ctx.config.datacenter {
+        return Err(HttpError::Internal("No path to datacenter".into()));
+    }
     request
         .normalize(&ctx.config.datacenter)
         .map_err(|e| HttpError::Internal(e.to_string()))?;
@@ -56,6 +59,9 @@ pub async fn deregister(
     check_datacenter(&ctx, &params)?;
     let request: DeregisterRequest =
         read_json(&headers, body, MAX_REGISTER_BODY, "catalog").await?;
+    if !request.datacenter.is_empty() && request.datacenter != ctx.config.datacenter {
+        return Err(HttpError::Internal("No path to datacenter".into()));
+    }
     request
         .validate()
         .map_err(|e| HttpError::Internal(e.to_string()))?;
@@ -124,18 +130,47 @@ pub async fn service(
     Path(name): Path<String>,
     Query(raw): Query<Vec<(String, String)>>,
 ) -> Result<Response, HttpError> {
-    let params = Params::new(raw);
+    service_nodes(ctx, name, Params::new(raw), false).await
+}
+
+/// `/v1/catalog/connect/:service`: the service's proxies and connect-native instances.
+pub async fn connect(
+    State(ctx): State<SharedContext>,
+    Path(name): Path<String>,
+    Query(raw): Query<Vec<(String, String)>>,
+) -> Result<Response, HttpError> {
+    service_nodes(ctx, name, Params::new(raw), true).await
+}
+
+async fn service_nodes(
+    ctx: SharedContext,
+    name: String,
+    params: Params,
+    connect: bool,
+) -> Result<Response, HttpError> {
     let filter = filter(&params)?;
     let query = ServiceQuery {
         tags: tags(&params),
         node_meta: node_meta(&params),
+        connect,
     };
     reply(
         &ctx,
         &params,
         |s| s.catalog_service_nodes(&name, &query),
-        |s| s.watch_service(&name),
-        |nodes| keep_matching(filter.as_ref(), nodes),
+        |s| {
+            if connect {
+                s.watch_connect()
+            } else {
+                s.watch_service(&name)
+            }
+        },
+        |mut nodes| {
+            if unknown_peer(&params) {
+                nodes.clear();
+            }
+            keep_matching(filter.as_ref(), nodes)
+        },
     )
     .await
 }

@@ -35,6 +35,12 @@ pub fn tags(params: &Params) -> Vec<String> {
         .collect()
 }
 
+/// `?peer=NAME`: proconsul has no cluster peering, so every named peer is unknown and, as
+/// in Consul, a query for an unknown peer's services answers an empty list.
+pub fn unknown_peer(params: &Params) -> bool {
+    params.get("peer").is_some_and(|p| !p.is_empty())
+}
+
 /// Parses `?filter=` up front, so a bad expression is a 400 before any blocking.
 pub fn filter(params: &Params) -> Result<Option<Filter>, HttpError> {
     Filter::parse_optional(params.get("filter").unwrap_or(""))

@@ -2,7 +2,7 @@
 //! checks (`?passing`), and checks in a state.
 
 use crate::context::SharedContext;
-use crate::discovery::{filter, keep_matching, node_meta, reply, tags};
+use crate::discovery::{filter, keep_matching, node_meta, reply, tags, unknown_peer};
 use crate::error::HttpError;
 use crate::query::Params;
 use axum::extract::{Path, Query, State};
@@ -60,19 +60,46 @@ pub async fn service(
     Path(name): Path<String>,
     Query(raw): Query<Vec<(String, String)>>,
 ) -> Result<Response, HttpError> {
-    let params = Params::new(raw);
+    service_nodes(ctx, name, Params::new(raw), false).await
+}
+
+/// `/v1/health/connect/:service`: the service's proxies and connect-native instances.
+pub async fn connect(
+    State(ctx): State<SharedContext>,
+    Path(name): Path<String>,
+    Query(raw): Query<Vec<(String, String)>>,
+) -> Result<Response, HttpError> {
+    service_nodes(ctx, name, Params::new(raw), true).await
+}
+
+async fn service_nodes(
+    ctx: SharedContext,
+    name: String,
+    params: Params,
+    connect: bool,
+) -> Result<Response, HttpError> {
     let filter = filter(&params)?;
     let only_passing = passing(&params)?;
     let query = ServiceQuery {
         tags: tags(&params),
         node_meta: node_meta(&params),
+        connect,
     };
     reply(
         &ctx,
         &params,
         |s| s.health_service_nodes(&name, &query),
-        |s| s.watch_service(&name),
+        |s| {
+            if connect {
+                s.watch_connect()
+            } else {
+                s.watch_service(&name)
+            }
+        },
         |mut nodes| {
+            if unknown_peer(&params) {
+                nodes.clear();
+            }
             if only_passing {
                 nodes.retain(|n| n.all_passing());
             }

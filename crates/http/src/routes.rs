@@ -84,6 +84,8 @@ pub enum Endpoint {
     CatalogNodes,
     CatalogServices,
     CatalogService,
+    CatalogConnect,
+    HealthConnect,
     CatalogNode,
     CatalogNodeServices,
     HealthNode,
@@ -152,6 +154,8 @@ routes! {
     GET "/v1/catalog/nodes" => CatalogNodes, NodeRead;
     GET "/v1/catalog/services" => CatalogServices, ServiceRead;
     GET "/v1/catalog/service/{service}" => CatalogService, ServiceRead;
+    GET "/v1/catalog/connect/{service}" => CatalogConnect, ServiceRead;
+    GET "/v1/health/connect/{service}" => HealthConnect, ServiceRead;
     GET "/v1/catalog/node/{node}" => CatalogNode, NodeServiceRead;
     GET "/v1/catalog/node-services/{node}" => CatalogNodeServices, NodeServiceRead;
     GET "/v1/health/node/{node}" => HealthNode, NodeServiceRead;
@@ -199,6 +203,8 @@ fn handler(endpoint: Endpoint, filter: MethodFilter) -> MethodRouter<SharedConte
         Endpoint::CatalogNodes => on(filter, catalog::nodes),
         Endpoint::CatalogServices => on(filter, catalog::services),
         Endpoint::CatalogService => on(filter, catalog::service),
+        Endpoint::CatalogConnect => on(filter, catalog::connect),
+        Endpoint::HealthConnect => on(filter, health::connect),
         Endpoint::CatalogNode => on(filter, catalog::node),
         Endpoint::CatalogNodeServices => on(filter, catalog::node_services),
         Endpoint::HealthNode => on(filter, health::node),

@@ -21,6 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct ServiceQuery {
     pub tags: Vec<String>,
     pub node_meta: Vec<(String, String)>,
+    /// `/v1/catalog/connect/:s`, `/v1/health/connect/:s`: the connect-capable instances of
+    /// the service (its proxies and its connect-native instances) instead of all of them.
+    pub connect: bool,
 }
 
 impl Store {
@@ -108,17 +111,42 @@ impl Store {
         name: &str,
         query: &'a ServiceQuery,
     ) -> impl Iterator<Item = (&'a Node, &'a NodeService)> + 'a {
-        self.services
-            .keys_by_secondary(name)
-            .into_iter()
-            .filter_map(move |key| {
-                let row = self.services.get(&key)?;
-                let node = self.nodes.get(&row.node)?;
-                Some((node, &row.service))
-            })
+        let rows: Vec<_> = if query.connect {
+            // Proxies are found by destination: a scan (rare queries; no mesh index yet).
+            self.services
+                .iter()
+                .map(|(_, row)| row)
+                .filter(|row| {
+                    let s = &row.service;
+                    (s.kind == "connect-proxy" && s.proxy.destination_service_name == name)
+                        || (s.service == name && s.connect.native)
+                })
+                .collect()
+        } else {
+            self.services
+                .keys_by_secondary(name)
+                .into_iter()
+                .filter_map(|key| self.services.get(&key))
+                .collect()
+        };
+        rows.into_iter()
+            .filter_map(move |row| Some((self.nodes.get(&row.node)?, &row.service)))
             .filter(move |(node, service)| {
                 service.has_tags(&query.tags) && node.satisfies_meta(&query.node_meta)
             })
+    }
+
+    fn query_index(&self, name: &str, query: &ServiceQuery) -> u64 {
+        if query.connect {
+            nonzero(self.services.max_index().max(self.checks.max_index()))
+        } else {
+            self.service_name_index(name)
+        }
+    }
+
+    /// Wakes for connect queries: any service or check change (no per-destination index).
+    pub fn watch_connect(&self) -> Watch {
+        Watch::any([self.services.watch_table(), self.checks.watch_table()])
     }
 
     /// `/v1/catalog/service/:service`: no health filtering.
@@ -131,7 +159,7 @@ impl Store {
             .instances(name, query)
             .map(|(node, service)| service.to_service_node(node))
             .collect();
-        (self.service_name_index(name), nodes)
+        (self.query_index(name, query), nodes)
     }
 
     /// `/v1/health/service/:service`: each instance with node checks first, then its own.
@@ -161,7 +189,7 @@ impl Store {
                 }
             })
             .collect();
-        (self.service_name_index(name), nodes)
+        (self.query_index(name, query), nodes)
     }
 
     /// `/v1/health/checks/:service`: the checks of every instance, in (node, check ID) order.
@@ -173,6 +201,7 @@ impl Store {
         let query = ServiceQuery {
             tags: Vec::new(),
             node_meta: node_meta.to_vec(),
+            connect: false,
         };
         let mut checks: Vec<HealthCheck> = self
             .instances(name, &query)

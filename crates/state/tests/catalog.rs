@@ -143,6 +143,7 @@ fn tags_are_an_and_and_case_insensitive() {
     let q = |tags: &[&str]| ServiceQuery {
         tags: tags.iter().map(|t| t.to_string()).collect(),
         node_meta: Vec::new(),
+        connect: false,
     };
     assert_eq!(h.store.catalog_service_nodes("web", &q(&["a"])).1.len(), 2);
     assert_eq!(

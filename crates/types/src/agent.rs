@@ -303,6 +303,8 @@ pub struct ServiceDefinition {
     pub token: String,
     pub proxy: ConnectProxyConfig,
     pub connect: ServiceConnect,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locality: Option<serde_json::Value>,
 }
 
 /// Consul's limits on metadata (`structs.ValidateServiceMetadata`).
@@ -401,6 +403,7 @@ impl ServiceDefinition {
             enable_tag_override: self.enable_tag_override,
             proxy: self.proxy.clone(),
             connect: self.connect.clone(),
+            locality: self.locality.clone(),
             create_index: 0,
             modify_index: 0,
         }

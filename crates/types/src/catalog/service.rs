@@ -95,6 +95,9 @@ pub struct NodeService {
     pub enable_tag_override: bool,
     pub proxy: ConnectProxyConfig,
     pub connect: ServiceConnect,
+    /// `Locality` (`{"Region": .., "Zone": ..}`), kept as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locality: Option<Value>,
     pub create_index: u64,
     pub modify_index: u64,
 }
