@@ -1,0 +1,4 @@
+//! ACL model (placeholder docs; completed below).
+
+pub mod access;
+pub mod rules;
