@@ -3,5 +3,6 @@
 pub mod access;
 pub mod authorizer;
 pub mod merge;
+pub mod model;
 mod radix;
 pub mod rules;
