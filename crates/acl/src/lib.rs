@@ -5,4 +5,5 @@ pub mod authorizer;
 pub mod merge;
 pub mod model;
 mod radix;
+pub mod resolve;
 pub mod rules;
