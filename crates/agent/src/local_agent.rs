@@ -84,7 +84,7 @@ impl Registry {
             supervisor,
             anti_entropy,
             node_name: config.node_name.clone(),
-            data_dir: config.data_dir.clone().map(PathBuf::from),
+            data_dir: config.data_dir.clone(),
             scripts: Mutex::new((
                 config.enable_script_checks,
                 config.enable_local_script_checks,
@@ -408,7 +408,7 @@ impl LocalAgent for Registry {
     }
 
     fn update_ttl(&self, id: &str, status: CheckStatus, output: &str) -> Result<(), LocalError> {
-        if !self.local.lock().checks.get(id).is_some_and(|c| !c.deleted) {
+        if self.local.lock().checks.get(id).is_none_or(|c| c.deleted) {
             return Err(unknown_check(id));
         }
         if !self.supervisor.update_ttl(id, status, output) {

@@ -156,7 +156,7 @@ impl LocalState {
     /// Marks a service and its checks deleted. False if there was no such service.
     pub fn remove_service(&self, id: &str) -> bool {
         let mut e = self.lock();
-        if !e.services.get(id).is_some_and(|s| !s.deleted) {
+        if e.services.get(id).is_none_or(|s| s.deleted) {
             return false;
         }
         let generation = e.next_generation();
@@ -219,7 +219,7 @@ impl LocalState {
     /// Marks a check deleted. False if there was no such check.
     pub fn remove_check(&self, id: &str) -> bool {
         let mut e = self.lock();
-        if !e.checks.get(id).is_some_and(|c| !c.deleted) {
+        if e.checks.get(id).is_none_or(|c| c.deleted) {
             return false;
         }
         mark_check_deleted(&mut e, id);

@@ -173,14 +173,7 @@ fn bad_definitions_get_consul_status_and_text() {
         bad_duration.body.starts_with("Request decode failed: "),
         "{bad_duration:?}"
     );
-    assert!(
-        agent
-            .get("/v1/agent/services")
-            .json()
-            .as_object()
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(agent.get("/v1/agent/services").json(), json!({}));
 
     let reply = put_json(&agent, "/v1/agent/check/register", json!({"TTL": "10s"}));
     assert_eq!(

@@ -496,7 +496,8 @@ mod tests {
             let err = def.validate().expect_err("invalid").to_string();
             assert!(err.contains(want), "{input}: {err}");
         }
-        let ok: CheckDefinition = decode::from_value(json!({"AliasService": "web"})).unwrap();
+        let ok: CheckDefinition =
+            decode::from_value(json!({"AliasService": "web"})).expect("valid");
         assert!(ok.validate().is_ok());
         assert_eq!(ok.check_type(), "alias");
     }
@@ -515,7 +516,7 @@ mod tests {
         assert_eq!(rows[1].1.status, CheckStatus::Critical);
         assert_eq!(rows[1].1.interval, "0s");
         let single = service(json!({"Name": "db", "Check": {"TTL": "5s", "Status": "passing"}}));
-        let rows = single.service_checks(single.check_definitions().unwrap(), "n1");
+        let rows = single.service_checks(single.check_definitions().expect("valid"), "n1");
         assert_eq!(rows[0].1.check_id, "service:db");
         assert_eq!(rows[0].1.status, CheckStatus::Passing);
     }
@@ -523,17 +524,22 @@ mod tests {
     #[test]
     fn meta_and_weights_are_validated() {
         let bad_meta = service(json!({"Name": "a", "Meta": {"consul-x": "1"}}));
-        assert!(bad_meta.validate_meta().unwrap_err().contains("reserved"));
+        assert!(
+            bad_meta
+                .validate_meta()
+                .expect_err("invalid")
+                .contains("reserved")
+        );
         let bad_key = service(json!({"Name": "a", "Meta": {"a b": "1"}}));
         assert!(
             bad_key
                 .validate_meta()
-                .unwrap_err()
+                .expect_err("invalid")
                 .contains("invalid characters")
         );
         let bad_weights = service(json!({"Name": "a", "Weights": {"Passing": 0, "Warning": 1}}));
         assert_eq!(
-            bad_weights.validate_weights().unwrap_err(),
+            bad_weights.validate_weights().expect_err("invalid"),
             "Passing must be greater than 0"
         );
     }
