@@ -159,14 +159,30 @@ impl AntiEntropy {
             self.local
                 .mark_check_synced(&c.check.check_id, c.generation);
         }
+        let mut pushed_with_service = HashSet::new();
         for s in services.iter().filter(|s| !s.deleted) {
+            // The service goes with its checks in one write, so it never shows up in the
+            // catalog without them (and so briefly healthy).
+            let own: Vec<&LocalCheck> = checks
+                .iter()
+                .filter(|c| !c.deleted && c.check.service_id == s.service.id)
+                .collect();
             let mut request = self.register_request();
             request.service = Some(s.service.clone());
+            request.checks = own.iter().map(|c| c.check.clone()).collect();
             self.apply(Command::CatalogRegister(Box::new(request)))
                 .await?;
             self.local.mark_service_synced(&s.service.id, s.generation);
+            for c in own {
+                self.local
+                    .mark_check_synced(&c.check.check_id, c.generation);
+                pushed_with_service.insert(c.check.check_id.clone());
+            }
         }
-        for c in checks.iter().filter(|c| !c.deleted) {
+        for c in checks
+            .iter()
+            .filter(|c| !c.deleted && !pushed_with_service.contains(&c.check.check_id))
+        {
             let mut request = self.register_request();
             request.checks = vec![c.check.clone()];
             self.apply(Command::CatalogRegister(Box::new(request)))

@@ -273,6 +273,20 @@ impl Registry {
             }
             checks.push(def);
         }
+        // A reload keeps the checks' current results (Consul snapshots and restores them).
+        let results: Vec<(String, CheckStatus, String)> = self
+            .local
+            .lock()
+            .live_checks()
+            .filter(|c| c.source == Source::Config)
+            .map(|c| {
+                (
+                    c.check.check_id.clone(),
+                    c.check.status,
+                    c.check.output.clone(),
+                )
+            })
+            .collect();
         self.unload_config_definitions();
         for (def, defs) in services {
             let token = def.token.clone();
@@ -283,6 +297,17 @@ impl Registry {
             let token = def.token.clone();
             self.add_check(def, &token, Source::Config)
                 .map_err(|e| e.to_string())?;
+        }
+        for (id, status, output) in results {
+            let initial = self
+                .local
+                .lock()
+                .checks
+                .get(&id)
+                .map(|c| c.definition.status.clone());
+            if initial.is_some_and(|s| s.is_empty()) {
+                self.local.update_check(&id, status, &output);
+            }
         }
         Ok(())
     }

@@ -46,7 +46,14 @@ fn register_list_and_deregister_with_consul_shapes() {
     assert_eq!(web["Weights"], json!({"Passing": 3, "Warning": 1}));
     assert_eq!(web["EnableTagOverride"], false);
     assert_eq!(web["Datacenter"], "dc1");
-    // The handler waits for the sync: the catalog has it when the answer arrives.
+    // The handler waits for the sync: the catalog has it when the answer arrives, with its
+    // (initially critical) check in the same write, so it is never listed as passing.
+    assert_eq!(
+        agent.get("/v1/health/service/web?passing").json(),
+        json!([])
+    );
+    let health = agent.get("/v1/health/service/web").json();
+    assert_eq!(health[0]["Checks"][1]["CheckID"], "service:web1");
     let catalog = agent.get("/v1/catalog/service/web").json();
     assert_eq!(catalog[0]["ServiceID"], "web1");
     assert_eq!(
@@ -75,6 +82,20 @@ fn register_list_and_deregister_with_consul_shapes() {
     let checks = agent.get("/v1/agent/checks").json();
     assert!(checks.get("service:db:1").is_some(), "{checks}");
     assert!(checks.get("db-tcp").is_some(), "{checks}");
+
+    // ?replace-existing-checks drops the checks the new definition no longer has.
+    let reply = put_json(
+        &agent,
+        "/v1/agent/service/register?replace-existing-checks",
+        json!({"name": "db", "port": 5432, "checks": [{"ttl": "10s", "check_id": "db-ttl"}]}),
+    );
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let checks = agent.get("/v1/agent/checks").json();
+    assert!(checks.get("db-ttl").is_some(), "{checks}");
+    assert!(
+        checks.get("db-tcp").is_none() && checks.get("service:db:1").is_none(),
+        "{checks}"
+    );
 
     let missing = agent.put("/v1/agent/service/deregister/nope", b"");
     assert_eq!(missing.status, 404);
