@@ -139,8 +139,10 @@ impl Registry {
         }
         self.local.add_service(service, token, source);
         for (def, row) in rows {
-            self.supervisor.start(&row.check_id, &def);
-            self.local.add_check(row, def, token, source);
+            // In local state first: a runner's first result must find its check there.
+            let id = row.check_id.clone();
+            self.local.add_check(row, def.clone(), token, source);
+            self.supervisor.start(&id, &def);
         }
         Ok(())
     }
@@ -178,8 +180,8 @@ impl Registry {
             row.service_name = service.service.service.clone();
             row.service_tags = service.service.tags.clone();
         }
+        self.local.add_check(row, def.clone(), token, source);
         self.supervisor.start(&def.id, &def);
-        self.local.add_check(row, def, token, source);
         Ok(())
     }
 
