@@ -5,6 +5,8 @@
 //! variables, non-2xx answers surface as [`Error::Api`] whose `Display` is Go's
 //! `Unexpected response code: N (body)`, and reads return [`QueryMeta`] with the index headers.
 
+pub mod agent;
+pub mod catalog;
 mod client;
 mod config;
 mod error;
@@ -13,6 +15,8 @@ pub mod kv;
 pub use client::{Client, QueryMeta, QueryOptions};
 pub use config::{Config, HttpAuth, Scheme, parse_go_bool};
 pub use error::Error;
+pub use agent::{AgentCheck, MaintenanceTarget};
+pub use catalog::{CatalogNode, CatalogNodeService, CatalogService, Node};
 pub use kv::{DeleteOptions, Kv, KvPair, PutOptions};
 
 /// Result alias used throughout the crate.
