@@ -5,7 +5,7 @@
 
 use crate::flags::{FlagSet, Matches, ParseError};
 use crate::output::Ui;
-use crate::{kv, version};
+use crate::{catalog, kv, version};
 
 /// `cli.RunResultHelp`: a command returns this to have its help printed (exit 1).
 pub const RUN_RESULT_HELP: i32 = -18511;
@@ -24,6 +24,10 @@ pub trait Command {
 pub fn registry() -> Vec<(&'static str, Box<dyn Command>)> {
     vec![
         ("agent", Box::new(AgentStub)),
+        ("catalog", Box::new(catalog::CatalogCommand)),
+        ("catalog datacenters", Box::new(catalog::datacenters::Datacenters)),
+        ("catalog nodes", Box::new(catalog::nodes::Nodes)),
+        ("catalog services", Box::new(catalog::services::Services)),
         ("kv", Box::new(kv::KvCommand)),
         ("kv delete", Box::new(kv::delete::Delete)),
         ("kv export", Box::new(kv::export::Export)),

@@ -5,6 +5,7 @@
 //! exit codes), [`flags`] is a Go `flag` parser, [`http`] the shared HTTP API flags, [`output`]
 //! Go-compatible text formatting, and one module per command under [`kv`] and [`version`].
 
+pub mod catalog;
 pub mod commands;
 pub mod flags;
 pub mod http;
