@@ -5,7 +5,7 @@
 
 use crate::flags::{FlagSet, Matches, ParseError};
 use crate::output::Ui;
-use crate::{catalog, kv, version};
+use crate::{catalog, kv, maint, services, version};
 
 /// `cli.RunResultHelp`: a command returns this to have its help printed (exit 1).
 pub const RUN_RESULT_HELP: i32 = -18511;
@@ -34,6 +34,10 @@ pub fn registry() -> Vec<(&'static str, Box<dyn Command>)> {
         ("kv get", Box::new(kv::get::Get)),
         ("kv import", Box::new(kv::import::Import)),
         ("kv put", Box::new(kv::put::Put)),
+        ("maint", Box::new(maint::Maint)),
+        ("services", Box::new(services::ServicesCommand)),
+        ("services deregister", Box::new(services::deregister::Deregister)),
+        ("services register", Box::new(services::register::Register)),
         ("version", Box::new(version::Version)),
     ]
 }
@@ -238,7 +242,7 @@ mod tests {
                 "Usage: consul [--version] [--help] <command> [<args>]\n\nAvailable commands are:\n"
             ));
             assert!(
-                out.contains("\n    kv         Interact with the key-value store\n"),
+                out.contains("\n    kv          Interact with the key-value store\n"),
                 "{out}"
             );
             assert!(out.ends_with("\n\n"));

@@ -129,7 +129,14 @@ pub fn with_http_flags(set: FlagSet) -> FlagSet {
         })
 }
 
-/// Adds client and server flags only (`catalog datacenters`, `maint`).
+/// Adds the client flags only (`maint`).
+pub fn with_client_flags(set: FlagSet) -> FlagSet {
+    CLIENT_FLAGS
+        .iter()
+        .fold(set, |set, flag| set.with(flag.clone()))
+}
+
+/// Adds client and server flags only (`catalog datacenters`).
 pub fn with_client_server_flags(set: FlagSet) -> FlagSet {
     CLIENT_FLAGS
         .iter()

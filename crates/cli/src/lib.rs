@@ -10,7 +10,9 @@ pub mod commands;
 pub mod flags;
 pub mod http;
 pub mod kv;
+pub mod maint;
 pub mod output;
+pub mod services;
 pub mod version;
 
 use std::io::Write;
