@@ -101,10 +101,7 @@ impl Client {
 
 /// `/v1/catalog/<what>/<name>` with the name percent-encoded like a key path.
 fn named(what: &str, name: &str) -> String {
-    format!(
-        "/v1/catalog/{what}/{}",
-        utf8_percent_encode(name, KEY_PATH)
-    )
+    format!("/v1/catalog/{what}/{}", utf8_percent_encode(name, KEY_PATH))
 }
 
 impl Catalog<'_> {
@@ -131,8 +128,7 @@ impl Catalog<'_> {
 
     /// Every node (honours `near`, `node_meta`, `filter`).
     pub async fn nodes(&self, q: &QueryOptions) -> Result<(Vec<Node>, QueryMeta)> {
-        let (nodes, meta): (Option<Vec<Node>>, _) =
-            self.get("/v1/catalog/nodes".into(), q).await?;
+        let (nodes, meta): (Option<Vec<Node>>, _) = self.get("/v1/catalog/nodes".into(), q).await?;
         Ok((nodes.unwrap_or_default(), meta))
     }
 
@@ -141,8 +137,8 @@ impl Catalog<'_> {
         &self,
         q: &QueryOptions,
     ) -> Result<(BTreeMap<String, Vec<String>>, QueryMeta)> {
-        let (services, meta): (Option<BTreeMap<String, Option<Vec<String>>>>, _) =
-            self.get("/v1/catalog/services".into(), q).await?;
+        type Wire = Option<BTreeMap<String, Option<Vec<String>>>>;
+        let (services, meta): (Wire, _) = self.get("/v1/catalog/services".into(), q).await?;
         let services = services
             .unwrap_or_default()
             .into_iter()

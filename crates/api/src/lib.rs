@@ -12,11 +12,11 @@ mod config;
 mod error;
 pub mod kv;
 
+pub use agent::{AgentCheck, MaintenanceTarget};
+pub use catalog::{CatalogNode, CatalogNodeService, CatalogService, Node};
 pub use client::{Client, QueryMeta, QueryOptions};
 pub use config::{Config, HttpAuth, Scheme, parse_go_bool};
 pub use error::Error;
-pub use agent::{AgentCheck, MaintenanceTarget};
-pub use catalog::{CatalogNode, CatalogNodeService, CatalogService, Node};
 pub use kv::{DeleteOptions, Kv, KvPair, PutOptions};
 
 /// Result alias used throughout the crate.

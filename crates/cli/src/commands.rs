@@ -25,7 +25,10 @@ pub fn registry() -> Vec<(&'static str, Box<dyn Command>)> {
     vec![
         ("agent", Box::new(AgentStub)),
         ("catalog", Box::new(catalog::CatalogCommand)),
-        ("catalog datacenters", Box::new(catalog::datacenters::Datacenters)),
+        (
+            "catalog datacenters",
+            Box::new(catalog::datacenters::Datacenters),
+        ),
         ("catalog nodes", Box::new(catalog::nodes::Nodes)),
         ("catalog services", Box::new(catalog::services::Services)),
         ("kv", Box::new(kv::KvCommand)),
@@ -36,7 +39,10 @@ pub fn registry() -> Vec<(&'static str, Box<dyn Command>)> {
         ("kv put", Box::new(kv::put::Put)),
         ("maint", Box::new(maint::Maint)),
         ("services", Box::new(services::ServicesCommand)),
-        ("services deregister", Box::new(services::deregister::Deregister)),
+        (
+            "services deregister",
+            Box::new(services::deregister::Deregister),
+        ),
         ("services register", Box::new(services::register::Register)),
         ("version", Box::new(version::Version)),
     ]

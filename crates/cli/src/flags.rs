@@ -545,7 +545,14 @@ mod tests {
             .int("port", "Port.");
         let m = set
             .parse(&args(&[
-                "-tag=a", "-tag", "b", "-meta=k=v=w", "-meta", "k2=", "-meta=k=x", "-port=-8",
+                "-tag=a",
+                "-tag",
+                "b",
+                "-meta=k=v=w",
+                "-meta",
+                "k2=",
+                "-meta=k=x",
+                "-port=-8",
             ]))
             .unwrap_or_default();
         assert_eq!(m.list("tag"), ["a".to_string(), "b".to_string()]);
@@ -568,7 +575,10 @@ mod tests {
             ))
         );
         assert_eq!(parse_go_int("-9223372036854775808"), Ok(i64::MIN));
-        assert_eq!(parse_go_int("9223372036854775808"), Err("value out of range"));
+        assert_eq!(
+            parse_go_int("9223372036854775808"),
+            Err("value out of range")
+        );
         assert_eq!(
             set.go_usage(),
             "Usage:\n  -meta key=value\n    \tMeta as key=value.\n  -port int\n    \tPort.\n  -tag value\n    \tTag.\n"

@@ -100,10 +100,7 @@ async fn maint(m: &Matches, ui: &mut Ui<'_>) -> Result<String, String> {
         .await
         .map_err(|e| format!("Error {verb} {what} maintenance: {e}"))?;
     Ok(match service {
-        Some(id) => format!(
-            "Service maintenance is now {state} for {}\n",
-            go_quote(id)
-        ),
+        Some(id) => format!("Service maintenance is now {state} for {}\n", go_quote(id)),
         None => format!("Node maintenance is now {state}\n"),
     })
 }

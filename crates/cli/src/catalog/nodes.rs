@@ -191,7 +191,11 @@ mod tests {
     #[test]
     fn simple_table_shortens_ids() {
         let nodes = [
-            node("worker-01", "1b662d97-8b5c-3cc2-0ac0-96f55ad423b5", "10.4.5.31"),
+            node(
+                "worker-01",
+                "1b662d97-8b5c-3cc2-0ac0-96f55ad423b5",
+                "10.4.5.31",
+            ),
             node("w2", "", "10.4.4.158"),
             node("w3", "-abc", "10.0.0.1"),
         ];

@@ -16,11 +16,7 @@ pub struct Services;
 fn flag_set() -> FlagSet {
     with_http_flags(
         FlagSet::new()
-            .string(
-                "node",
-                "",
-                "Node `id or name` for which to list services.",
-            )
+            .string("node", "", "Node `id or name` for which to list services.")
             .map(
                 "node-meta",
                 "Metadata to filter nodes with the given `key=value` pairs. If specified, only \

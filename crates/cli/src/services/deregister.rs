@@ -148,6 +148,9 @@ mod tests {
         );
         let (code, _, err) = run(&["/nonexistent/web.json"]);
         assert_eq!(code, 1);
-        assert!(err.starts_with("Error: config: failed to read /nonexistent/web.json"), "{err}");
+        assert!(
+            err.starts_with("Error: config: failed to read /nonexistent/web.json"),
+            "{err}"
+        );
     }
 }

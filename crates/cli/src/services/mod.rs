@@ -49,12 +49,13 @@ pub enum ServicesError {
     NotAnObject { index: usize },
 }
 
+/// Service definitions as written (snake_case keys), and the loader's warnings.
+pub type Definitions = (Vec<Map<String, Value>>, Vec<String>);
+
 /// Consul's `ServicesFromFiles`: the files load as agent config files (in dev mode, JSON or
 /// HCL by extension, `service { }` and `services [ ]` alike); their service definitions come
 /// back as written (snake_case keys), plus the loader's warnings.
-pub fn services_from_files(
-    files: &[String],
-) -> Result<(Vec<Map<String, Value>>, Vec<String>), ServicesError> {
+pub fn services_from_files(files: &[String]) -> Result<Definitions, ServicesError> {
     let flags = AgentFlags {
         dev: Some(true),
         config_paths: files
@@ -113,10 +114,8 @@ mod tests {
 
     #[test]
     fn field_lookup_ignores_case_and_underscores() {
-        let def: Map<String, Value> = serde_json::from_str(
-            r#"{"Name":"web","socket_path":"/s","ID":7}"#,
-        )
-        .unwrap_or_default();
+        let def: Map<String, Value> =
+            serde_json::from_str(r#"{"Name":"web","socket_path":"/s","ID":7}"#).unwrap_or_default();
         assert_eq!(str_field(&def, "name"), "web");
         assert_eq!(find_key(&def, "SocketPath").as_deref(), Some("socket_path"));
         assert_eq!(str_field(&def, "id"), "");
