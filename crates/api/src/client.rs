@@ -31,6 +31,12 @@ pub struct QueryOptions {
     pub wait: Option<Duration>,
     /// Per-request token overriding the client's.
     pub token: Option<String>,
+    /// `?near=`: sort by estimated round-trip time from this node (`_agent` = the agent).
+    pub near: Option<String>,
+    /// `?node-meta=key:value`, one parameter per pair.
+    pub node_meta: Vec<(String, String)>,
+    /// `?filter=`: a go-bexpr expression.
+    pub filter: Option<String>,
 }
 
 /// Metadata headers of a read response.
@@ -113,6 +119,15 @@ impl Request {
         }
         if let Some(wait) = q.wait {
             self = self.param("wait", format!("{}ms", wait.as_millis()));
+        }
+        if let Some(near) = q.near.as_ref().filter(|n| !n.is_empty()) {
+            self = self.param("near", near.clone());
+        }
+        for (key, value) in &q.node_meta {
+            self = self.param("node-meta", format!("{key}:{value}"));
+        }
+        if let Some(filter) = q.filter.as_ref().filter(|f| !f.is_empty()) {
+            self = self.param("filter", filter.clone());
         }
         self.token = q.token.clone();
         self
@@ -281,6 +296,22 @@ mod tests {
         assert_eq!(
             client(None).url(&req),
             "http://127.0.0.1:8500/v1/kv/a?recurse&stale&index=7&wait=2000ms"
+        );
+    }
+
+    #[test]
+    fn catalog_query_parameters() {
+        let q = QueryOptions {
+            near: Some("_agent".into()),
+            node_meta: vec![("env".into(), "prod".into()), ("rack".into(), "a 1".into())],
+            filter: Some("Meta.env == prod".into()),
+            ..QueryOptions::default()
+        };
+        let req = Request::new(Method::GET, "/v1/catalog/nodes").query(&q);
+        assert_eq!(
+            client(None).url(&req),
+            "http://127.0.0.1:8500/v1/catalog/nodes?near=_agent&node-meta=env%3Aprod\
+             &node-meta=rack%3Aa%201&filter=Meta.env%20%3D%3D%20prod"
         );
     }
 

@@ -77,7 +77,7 @@ pub struct DeleteOptions {
 }
 
 /// Characters kept as-is in a key path: RFC 3986 unreserved plus the `/` separator.
-const KEY_PATH: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const KEY_PATH: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')

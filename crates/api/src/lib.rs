@@ -5,11 +5,15 @@
 //! variables, non-2xx answers surface as [`Error::Api`] whose `Display` is Go's
 //! `Unexpected response code: N (body)`, and reads return [`QueryMeta`] with the index headers.
 
+pub mod agent;
+pub mod catalog;
 mod client;
 mod config;
 mod error;
 pub mod kv;
 
+pub use agent::{AgentCheck, MaintenanceTarget};
+pub use catalog::{CatalogNode, CatalogNodeService, CatalogService, Node};
 pub use client::{Client, QueryMeta, QueryOptions};
 pub use config::{Config, HttpAuth, Scheme, parse_go_bool};
 pub use error::Error;

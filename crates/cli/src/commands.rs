@@ -5,7 +5,7 @@
 
 use crate::flags::{FlagSet, Matches, ParseError};
 use crate::output::Ui;
-use crate::{kv, version};
+use crate::{catalog, kv, maint, services, version};
 
 /// `cli.RunResultHelp`: a command returns this to have its help printed (exit 1).
 pub const RUN_RESULT_HELP: i32 = -18511;
@@ -24,12 +24,26 @@ pub trait Command {
 pub fn registry() -> Vec<(&'static str, Box<dyn Command>)> {
     vec![
         ("agent", Box::new(AgentStub)),
+        ("catalog", Box::new(catalog::CatalogCommand)),
+        (
+            "catalog datacenters",
+            Box::new(catalog::datacenters::Datacenters),
+        ),
+        ("catalog nodes", Box::new(catalog::nodes::Nodes)),
+        ("catalog services", Box::new(catalog::services::Services)),
         ("kv", Box::new(kv::KvCommand)),
         ("kv delete", Box::new(kv::delete::Delete)),
         ("kv export", Box::new(kv::export::Export)),
         ("kv get", Box::new(kv::get::Get)),
         ("kv import", Box::new(kv::import::Import)),
         ("kv put", Box::new(kv::put::Put)),
+        ("maint", Box::new(maint::Maint)),
+        ("services", Box::new(services::ServicesCommand)),
+        (
+            "services deregister",
+            Box::new(services::deregister::Deregister),
+        ),
+        ("services register", Box::new(services::register::Register)),
         ("version", Box::new(version::Version)),
     ]
 }
@@ -234,7 +248,7 @@ mod tests {
                 "Usage: consul [--version] [--help] <command> [<args>]\n\nAvailable commands are:\n"
             ));
             assert!(
-                out.contains("\n    kv         Interact with the key-value store\n"),
+                out.contains("\n    kv          Interact with the key-value store\n"),
                 "{out}"
             );
             assert!(out.ends_with("\n\n"));

@@ -15,6 +15,11 @@ pub enum Kind {
     Bool,
     String,
     Uint,
+    Int,
+    /// Repeatable string (Consul's `AppendSliceValue`): every occurrence is kept.
+    List,
+    /// Repeatable `key=value` (Consul's `FlagMapValue`): a later key wins.
+    Map,
 }
 
 /// One flag definition.
@@ -41,6 +46,7 @@ pub struct FlagSet {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Matches {
     values: BTreeMap<&'static str, String>,
+    lists: BTreeMap<&'static str, Vec<String>>,
     pub args: Vec<String>,
 }
 
@@ -92,6 +98,41 @@ impl FlagSet {
             kind: Kind::Uint,
             custom: false,
             default: "0",
+            usage,
+            http: false,
+        })
+    }
+
+    pub fn int(self, name: &'static str, usage: &'static str) -> FlagSet {
+        self.with(Flag {
+            name,
+            kind: Kind::Int,
+            custom: false,
+            default: "0",
+            usage,
+            http: false,
+        })
+    }
+
+    /// A repeatable string flag (a Go `flag.Var`, so usage names its value `value`).
+    pub fn list(self, name: &'static str, usage: &'static str) -> FlagSet {
+        self.with(Flag {
+            name,
+            kind: Kind::List,
+            custom: true,
+            default: "",
+            usage,
+            http: false,
+        })
+    }
+
+    /// A repeatable `key=value` flag.
+    pub fn map(self, name: &'static str, usage: &'static str) -> FlagSet {
+        self.with(Flag {
+            name,
+            kind: Kind::Map,
+            custom: true,
+            default: "",
             usage,
             http: false,
         })
@@ -151,7 +192,12 @@ impl FlagSet {
                     }
                 },
             };
-            matches.values.insert(flag.name, validate(flag, &value)?);
+            let value = validate(flag, &value)?;
+            if matches!(flag.kind, Kind::List | Kind::Map) {
+                matches.lists.entry(flag.name).or_default().push(value);
+            } else {
+                matches.values.insert(flag.name, value);
+            }
         }
         matches.args = rest.to_vec();
         Ok(matches)
@@ -222,8 +268,9 @@ fn unquote_usage(flag: &Flag) -> (String, String) {
     let name = match (flag.kind, flag.custom) {
         (Kind::Bool, _) => "",
         (_, true) => "value",
-        (Kind::String, false) => "string",
+        (Kind::String | Kind::List | Kind::Map, false) => "string",
         (Kind::Uint, false) => "uint",
+        (Kind::Int, false) => "int",
     };
     (name.to_string(), usage.to_string())
 }
@@ -231,14 +278,26 @@ fn unquote_usage(flag: &Flag) -> (String, String) {
 fn is_zero_default(flag: &Flag) -> bool {
     match flag.kind {
         Kind::Bool => flag.default == "false",
-        Kind::String => flag.default.is_empty(),
-        Kind::Uint => flag.default == "0",
+        Kind::String | Kind::List | Kind::Map => flag.default.is_empty(),
+        Kind::Uint | Kind::Int => flag.default == "0",
     }
 }
 
 fn validate(flag: &Flag, value: &str) -> Result<String, ParseError> {
+    let invalid = |why: &str| {
+        ParseError::Invalid(format!(
+            "invalid value {} for flag -{}: {why}",
+            go_quote(value),
+            flag.name
+        ))
+    };
     match flag.kind {
-        Kind::String => Ok(value.to_string()),
+        Kind::String | Kind::List => Ok(value.to_string()),
+        Kind::Map if !value.contains('=') => Err(invalid(&format!(
+            "Missing \"=\" value in argument: {value}"
+        ))),
+        Kind::Map => Ok(value.to_string()),
+        Kind::Int => parse_go_int(value).map(|n| n.to_string()).map_err(invalid),
         Kind::Bool => match proconsul_api::parse_go_bool(value) {
             Some(b) => Ok(b.to_string()),
             None if flag.custom => Err(ParseError::Invalid(format!(
@@ -253,13 +312,26 @@ fn validate(flag: &Flag, value: &str) -> Result<String, ParseError> {
                 flag.name
             ))),
         },
-        Kind::Uint => parse_go_uint(value).map(|n| n.to_string()).map_err(|why| {
-            ParseError::Invalid(format!(
-                "invalid value {} for flag -{}: {why}",
-                go_quote(value),
-                flag.name
-            ))
-        }),
+        Kind::Uint => parse_go_uint(value).map(|n| n.to_string()).map_err(invalid),
+    }
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`: an optional sign, then [`parse_go_uint`]'s rules.
+pub fn parse_go_int(s: &str) -> Result<i64, &'static str> {
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let magnitude = parse_go_uint(digits)?;
+    if negative {
+        match magnitude.cmp(&(i64::MAX as u64 + 1)) {
+            std::cmp::Ordering::Greater => Err("value out of range"),
+            std::cmp::Ordering::Equal => Ok(i64::MIN),
+            std::cmp::Ordering::Less => Ok(-(magnitude as i64)),
+        }
+    } else {
+        i64::try_from(magnitude).map_err(|_| "value out of range")
     }
 }
 
@@ -332,8 +404,27 @@ impl Matches {
         self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
     }
 
+    /// Value of an int flag (0 when unset; values were validated while parsing).
+    pub fn int(&self, name: &str) -> i64 {
+        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    /// Every occurrence of a repeatable flag, in command-line order.
+    pub fn list(&self, name: &str) -> &[String] {
+        self.lists.get(name).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// A `key=value` flag as a map (split at the first `=`; a later key wins).
+    pub fn map(&self, name: &str) -> BTreeMap<String, String> {
+        self.list(name)
+            .iter()
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     pub fn is_set(&self, name: &str) -> bool {
-        self.values.contains_key(name)
+        self.values.contains_key(name) || self.lists.contains_key(name)
     }
 }
 
@@ -444,6 +535,54 @@ mod tests {
         assert_eq!(parse_go_uint(""), Err("parse error"));
         assert_eq!(parse_go_uint("1__0"), Err("parse error"));
         assert_eq!(parse_go_uint("0"), Ok(0));
+    }
+
+    #[test]
+    fn repeatable_and_int_flags() {
+        let set = FlagSet::new()
+            .list("tag", "Tag.")
+            .map("meta", "Meta as `key=value`.")
+            .int("port", "Port.");
+        let m = set
+            .parse(&args(&[
+                "-tag=a",
+                "-tag",
+                "b",
+                "-meta=k=v=w",
+                "-meta",
+                "k2=",
+                "-meta=k=x",
+                "-port=-8",
+            ]))
+            .unwrap_or_default();
+        assert_eq!(m.list("tag"), ["a".to_string(), "b".to_string()]);
+        let meta = m.map("meta");
+        assert_eq!(meta.get("k").map(String::as_str), Some("x"));
+        assert_eq!(meta.get("k2").map(String::as_str), Some(""));
+        assert_eq!(m.int("port"), -8);
+        assert!(m.list("nope").is_empty());
+        assert_eq!(
+            set.parse(&args(&["-meta=novalue"])),
+            Err(ParseError::Invalid(
+                "invalid value \"novalue\" for flag -meta: Missing \"=\" value in argument: novalue"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            set.parse(&args(&["-port=x"])),
+            Err(ParseError::Invalid(
+                "invalid value \"x\" for flag -port: parse error".into()
+            ))
+        );
+        assert_eq!(parse_go_int("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(
+            parse_go_int("9223372036854775808"),
+            Err("value out of range")
+        );
+        assert_eq!(
+            set.go_usage(),
+            "Usage:\n  -meta key=value\n    \tMeta as key=value.\n  -port int\n    \tPort.\n  -tag value\n    \tTag.\n"
+        );
     }
 
     #[test]

@@ -121,15 +121,32 @@ const TENANCY_FLAGS: [Flag; 2] = [
 ];
 
 /// Adds client, server and multi-tenancy flags, as Consul's KV commands do.
-pub fn with_http_flags(mut set: FlagSet) -> FlagSet {
-    for flag in CLIENT_FLAGS
+pub fn with_http_flags(set: FlagSet) -> FlagSet {
+    TENANCY_FLAGS
+        .iter()
+        .fold(with_client_server_flags(set), |set, flag| {
+            set.with(flag.clone())
+        })
+}
+
+/// Adds the client flags only (`maint`).
+pub fn with_client_flags(set: FlagSet) -> FlagSet {
+    CLIENT_FLAGS
+        .iter()
+        .fold(set, |set, flag| set.with(flag.clone()))
+}
+
+/// Adds client and server flags only (`catalog datacenters`).
+pub fn with_client_server_flags(set: FlagSet) -> FlagSet {
+    CLIENT_FLAGS
         .iter()
         .chain(&SERVER_FLAGS)
-        .chain(&TENANCY_FLAGS)
-    {
-        set = set.with(flag.clone());
-    }
-    set
+        .fold(set, |set, flag| set.with(flag.clone()))
+}
+
+/// Adds client and server flags plus `-partition` (`catalog nodes`).
+pub fn with_partition_flag(set: FlagSet) -> FlagSet {
+    with_client_server_flags(set).with(TENANCY_FLAGS[1].clone())
 }
 
 /// `CONSUL_HTTP_*` environment overridden by whichever HTTP flags were given.

@@ -5,11 +5,14 @@
 //! exit codes), [`flags`] is a Go `flag` parser, [`http`] the shared HTTP API flags, [`output`]
 //! Go-compatible text formatting, and one module per command under [`kv`] and [`version`].
 
+pub mod catalog;
 pub mod commands;
 pub mod flags;
 pub mod http;
 pub mod kv;
+pub mod maint;
 pub mod output;
+pub mod services;
 pub mod version;
 
 use std::io::Write;

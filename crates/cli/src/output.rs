@@ -115,6 +115,38 @@ fn write_lines(lines: &[Vec<&[u8]>], from: usize, to: usize, widths: &[usize], o
     }
 }
 
+/// `ryanuber/columnize.SimpleFormat`: every cell trimmed, each column but a line's last padded
+/// to the column's widest cell and followed by two spaces, no trailing newline.
+pub fn columnize(rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| c.trim()).collect())
+        .collect();
+    let mut widths: Vec<usize> = Vec::new();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            let w = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(max) => *max = (*max).max(w),
+                None => widths.push(w),
+            }
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            out.push_str(cell);
+            if i + 1 < row.len() {
+                let pad = widths[i] - cell.chars().count();
+                out.extend(std::iter::repeat_n(' ', pad + 2));
+            }
+        }
+        out.push('\n');
+    }
+    out.pop();
+    out
+}
+
 /// `kr/text.Wrap` (minimum raggedness) at 72 columns minus `pad`, each line indented by `pad`.
 pub fn wrap_at_length(s: &str, pad: usize) -> String {
     let indent = " ".repeat(pad);
@@ -252,6 +284,28 @@ mod tests {
         let text = b"a\t1\nlonger\t2\n\nx\t3\n";
         let got = String::from_utf8_lossy(&tabwrite(text, 0, 1)).to_string();
         assert_eq!(got, "a      1\nlonger 2\n\nx 3\n");
+    }
+
+    #[test]
+    fn columnize_like_go() {
+        let rows = |v: &[&[&str]]| -> Vec<Vec<String>> {
+            v.iter()
+                .map(|r| r.iter().map(|c| c.to_string()).collect())
+                .collect()
+        };
+        let got = columnize(&rows(&[
+            &["Node", "ID", "Address", "DC"],
+            &["worker-01", "1b662d97", "10.4.5.31", "dc1"],
+            &[" n ", "", "10.0.0.1", "dc10"],
+        ]));
+        assert_eq!(
+            got,
+            "Node       ID        Address    DC\n\
+             worker-01  1b662d97  10.4.5.31  dc1\n\
+             n                    10.0.0.1   dc10"
+        );
+        assert_eq!(columnize(&rows(&[&["a"], &["bb", "c"]])), "a\nbb  c");
+        assert_eq!(columnize(&[]), "");
     }
 
     #[test]
