@@ -161,7 +161,16 @@ fn flap_rows(r: &Results) -> Vec<Row> {
         r.sum(l, "proconsul", "change_errors"),
         r.sum(l, "etcd", "change_errors")
     );
-    vec![p99, p50, cpu, gen_cpu, mbps, change]
+    let mut rate = row(
+        r,
+        "changes sent per s (scheduled 20/s)",
+        l,
+        "etcd",
+        "changes_per_s",
+        1,
+    );
+    rate.errors = "—".into();
+    vec![p99, p50, cpu, gen_cpu, mbps, change, rate]
 }
 
 fn catalog_rows(r: &Results) -> Vec<Row> {
@@ -267,8 +276,11 @@ pub fn print(r: &Results, load: f64, cores: usize) {
     println!(
         "note: dnsperf and the load generator run on the same {cores} cores as the servers they \
          drive; baselines alternate with proconsul, medians of {} repeat(s)",
-        r.runs("dns-udp", "proconsul")
-            .max(r.runs("flap", "proconsul"))
+        ["dns-udp", "flap", "catalog-read1"]
+            .iter()
+            .map(|l| r.runs(l, "proconsul"))
+            .max()
+            .unwrap_or(0)
     );
     // Only the parts that ran (BENCH_ONLY) get rows.
     let mut rows = Vec::new();

@@ -218,6 +218,8 @@ async fn cmd_flap(a: FlapArgs) -> Result<serde_json::Value, String> {
         "max_ms": ms(r.latencies_us.last().copied().unwrap_or(0)),
         "server_cpu_pct": r.server_cpu_pct, "loadgen_cpu_pct": r.loadgen_cpu_pct,
         "flap_secs": r.flap_secs, "responses": r.responses,
+        "changes_per_s": r.changes.saturating_sub(1) as f64 / r.send_secs.max(1e-9),
+        "scheduled_per_s": a.instances as f64 / a.period_secs.max(1) as f64,
         "payload_mb_s": r.body_bytes as f64 / 1e6 / r.flap_secs.max(1e-9),
         "errors": r.watcher_errors, "change_errors": r.change_errors,
         "change_p50_ms": ms(r.change_p50_us), "change_p99_ms": ms(r.change_p99_us),
