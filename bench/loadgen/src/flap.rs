@@ -9,8 +9,8 @@
 //! it). Measured: for every watcher × change pair, the time from sending the change to that
 //! watcher's first answer reflecting it; and the server's CPU time over the flapping period.
 //!
-//! The changes are sent on schedule over a few connections (not one after the other), so a
-//! slow write does not slow the flapping down; changes to one instance are a period apart.
+//! Each instance reports its changes on a connection of its own, on schedule, so a slow write
+//! does not slow the flapping down; changes to one instance are a period apart.
 
 use crate::http::Conn;
 use crate::load::preload;
@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::{Semaphore, mpsc, oneshot, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::time::Instant;
 
 pub struct FlapSpec {
@@ -406,10 +406,6 @@ async fn etcd_watcher(
     out
 }
 
-/// Connections the changes are sent over: enough that the schedule (20 changes/s) holds
-/// even when a write takes seconds.
-const FLAP_CONNS: usize = 64;
-
 struct Flapped {
     /// When change `c` was sent (index `c - 1`).
     sent: Vec<Instant>,
@@ -419,21 +415,21 @@ struct Flapped {
 
 type Sent = (u64, Instant, u32, bool);
 
-/// One connection of the flapper: sends the changes it is handed, one at a time.
+/// Instance `i`'s reporter, on a connection of its own (as if each instance's node reported
+/// its own health): sends changes `i + 1`, `i + 1 + instances`, … each when it is due,
+/// `t0 + (seq - 1) * interval`, so one slow write never delays another instance's change.
 async fn flap_sender(
     system: System,
     addr: SocketAddr,
-    instances: usize,
-    queue: Arc<tokio::sync::Mutex<mpsc::Receiver<u64>>>,
+    mut conn: Conn,
+    i: usize,
+    spec: (usize, Duration, u64, Instant),
 ) -> Result<Vec<Sent>, String> {
-    let mut conn = Conn::connect(addr)
-        .await
-        .map_err(|e| format!("flapper connect: {e}"))?;
+    let (instances, interval, changes, t0) = spec;
     let mut out = Vec::new();
-    loop {
-        let next = queue.lock().await.recv().await;
-        let Some(seq) = next else { break };
-        let (i, passing) = change(seq, instances);
+    for seq in ((i as u64 + 1)..=changes).step_by(instances.max(1)) {
+        tokio::time::sleep_until(t0 + interval * (seq - 1) as u32).await;
+        let (_, passing) = change(seq, instances);
         let request = change_request(system, i, passing, seq);
         let sent = Instant::now();
         let ok = match conn.roundtrip(&request).await {
@@ -452,8 +448,7 @@ async fn flap_sender(
 }
 
 /// Sends the changes on their own thread (and runtime), so the watchers' work does not delay
-/// them: change `seq` is due at `t0 + (seq - 1) * interval`, where t0 is when all of the
-/// flapper's connections are open.
+/// them; t0 is when every reporter's connection is open.
 fn spawn_flapper(
     system: System,
     addr: SocketAddr,
@@ -468,21 +463,23 @@ fn spawn_flapper(
             .build();
         let result = match rt {
             Ok(rt) => rt.block_on(async move {
-                let (queue_tx, queue_rx) = mpsc::channel::<u64>(changes as usize + 1);
-                let queue = Arc::new(tokio::sync::Mutex::new(queue_rx));
-                let senders: Vec<_> = (0..FLAP_CONNS)
-                    .map(|_| tokio::spawn(flap_sender(system, addr, instances, queue.clone())))
-                    .collect();
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                let t0 = Instant::now();
-                for seq in 1..=changes {
-                    tokio::time::sleep_until(t0 + interval * (seq - 1) as u32).await;
-                    queue_tx
-                        .send(seq)
-                        .await
-                        .map_err(|_| "flapper: every connection failed")?;
+                let mut conns = Vec::with_capacity(instances);
+                for _ in 0..instances {
+                    conns.push(
+                        Conn::connect(addr)
+                            .await
+                            .map_err(|e| format!("flapper connect: {e}"))?,
+                    );
                 }
-                drop(queue_tx);
+                let t0 = Instant::now() + Duration::from_millis(20);
+                let senders: Vec<_> = conns
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, conn)| {
+                        let spec = (instances, interval, changes, t0);
+                        tokio::spawn(flap_sender(system, addr, conn, i, spec))
+                    })
+                    .collect();
                 let mut all = Vec::with_capacity(changes as usize);
                 for s in senders {
                     all.extend(s.await.map_err(|e| format!("flapper: {e}"))??);
