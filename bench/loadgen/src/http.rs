@@ -104,6 +104,46 @@ impl Conn {
         })
     }
 
+    /// Reads the head of a streamed (chunked) response, e.g. etcd's `/v3/watch`; the body is
+    /// then read piece by piece with `next_chunk`. Returns the status.
+    pub async fn open_stream(&mut self) -> std::io::Result<u16> {
+        self.buf.drain(..self.consumed);
+        self.consumed = 0;
+        let head_end = loop {
+            if let Some(pos) = find(&self.buf, b"\r\n\r\n") {
+                break pos + 4;
+            }
+            self.fill().await?;
+        };
+        let head = parse_head(&self.buf[..head_end])?;
+        if !matches!(head.length, BodyLength::Chunked) {
+            return Err(bad("streamed response is not chunked"));
+        }
+        self.consumed = head_end;
+        Ok(head.status)
+    }
+
+    /// Appends the next chunk of a streamed response to `out`; false at the last chunk.
+    pub async fn next_chunk(&mut self, out: &mut Vec<u8>) -> std::io::Result<bool> {
+        self.buf.drain(..self.consumed);
+        self.consumed = 0;
+        let line_end = loop {
+            if let Some(p) = find(&self.buf, b"\r\n") {
+                break p;
+            }
+            self.fill().await?;
+        };
+        let size_text =
+            std::str::from_utf8(&self.buf[..line_end]).map_err(|_| bad("chunk size not text"))?;
+        let size_hex = size_text.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(size_hex, 16).map_err(|_| bad("chunk size not hex"))?;
+        let data = line_end + 2;
+        self.fill_to(data + size + 2).await?;
+        out.extend_from_slice(&self.buf[data..data + size]);
+        self.consumed = data + size + 2;
+        Ok(size > 0)
+    }
+
     /// Reads a chunked body in place, compacting the chunks so the body is contiguous.
     async fn read_chunked(&mut self, start: usize) -> std::io::Result<(Range<usize>, usize)> {
         let mut write = start; // where the decoded body ends so far

@@ -4,7 +4,7 @@
 use crate::stats::median;
 use serde_json::Value;
 
-pub struct Results {
+pub(crate) struct Results {
     lines: Vec<Value>,
 }
 
@@ -17,7 +17,7 @@ impl Results {
         Self { lines }
     }
 
-    fn values(&self, label: &str, system: &str, field: &str) -> Vec<f64> {
+    pub(crate) fn values(&self, label: &str, system: &str, field: &str) -> Vec<f64> {
         self.lines
             .iter()
             .filter(|v| v["label"] == label && v["system"] == system)
@@ -25,27 +25,28 @@ impl Results {
             .collect()
     }
 
-    fn med(&self, label: &str, system: &str, field: &str) -> Option<f64> {
+    pub(crate) fn med(&self, label: &str, system: &str, field: &str) -> Option<f64> {
         median(&self.values(label, system, field))
     }
 
-    fn sum(&self, label: &str, system: &str, field: &str) -> f64 {
-        self.values(label, system, field).iter().sum()
+    pub(crate) fn sum(&self, label: &str, system: &str, field: &str) -> f64 {
+        // An empty f64 sum is -0.0; add 0.0 so it prints as 0.
+        self.values(label, system, field).iter().sum::<f64>() + 0.0
     }
 
-    fn min(&self, label: &str, system: &str, field: &str) -> Option<f64> {
+    pub(crate) fn min(&self, label: &str, system: &str, field: &str) -> Option<f64> {
         self.values(label, system, field)
             .into_iter()
             .reduce(f64::min)
     }
 
-    fn max(&self, label: &str, system: &str, field: &str) -> Option<f64> {
+    pub(crate) fn max(&self, label: &str, system: &str, field: &str) -> Option<f64> {
         self.values(label, system, field)
             .into_iter()
             .reduce(f64::max)
     }
 
-    fn runs(&self, label: &str, system: &str) -> usize {
+    pub(crate) fn runs(&self, label: &str, system: &str) -> usize {
         self.lines
             .iter()
             .filter(|v| v["label"] == label && v["system"] == system)
@@ -53,28 +54,28 @@ impl Results {
     }
 }
 
-struct Row {
-    name: String,
-    ours: String,
-    theirs: String,
-    ratio: String,
-    target: String,
-    verdict: &'static str,
-    errors: String,
+pub(crate) struct Row {
+    pub name: String,
+    pub ours: String,
+    pub theirs: String,
+    pub ratio: String,
+    pub target: String,
+    pub verdict: &'static str,
+    pub errors: String,
 }
 
-fn fmt(v: Option<f64>, decimals: usize) -> String {
+pub(crate) fn fmt(v: Option<f64>, decimals: usize) -> String {
     v.map_or("—".into(), |x| format!("{x:.decimals$}"))
 }
 
-fn ratio(ours: Option<f64>, theirs: Option<f64>) -> Option<f64> {
+pub(crate) fn ratio(ours: Option<f64>, theirs: Option<f64>) -> Option<f64> {
     match (ours, theirs) {
         (Some(a), Some(b)) if b > 0.0 => Some(a / b),
         _ => None,
     }
 }
 
-fn verdict(ok: Option<bool>) -> &'static str {
+pub(crate) fn verdict(ok: Option<bool>) -> &'static str {
     match ok {
         Some(true) => "PASS",
         Some(false) => "MISS",
@@ -216,15 +217,15 @@ fn startup_rows(r: &Results) -> Vec<Row> {
     vec![rss, start]
 }
 
-fn print_rows(rows: &[Row]) {
+pub(crate) fn print_rows(rows: &[Row], theirs: &str, errors: &str) {
     let header = Row {
         name: "measurement (median of runs)".into(),
         ours: "proconsul".into(),
-        theirs: "etcd".into(),
+        theirs: theirs.into(),
         ratio: "ratio".into(),
         target: "target".into(),
         verdict: "result",
-        errors: "errors p/e".into(),
+        errors: errors.into(),
     };
     let w = |f: &dyn Fn(&Row) -> usize| {
         rows.iter()
@@ -318,6 +319,6 @@ pub fn print(r: &Results, load: f64, cores: usize) {
     let mut rows = kv_rows(r);
     rows.extend(watch_rows(r));
     rows.extend(startup_rows(r));
-    print_rows(&rows);
+    print_rows(&rows, "etcd", "errors p/e");
     print_raw(r);
 }
