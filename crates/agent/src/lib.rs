@@ -304,6 +304,7 @@ pub async fn run(config: RuntimeConfig, loader: Option<ConfigLoader>) -> Result<
         config: http_config(&config, &node_id),
         leave: leave.clone(),
         local: registry.clone(),
+        answers: Default::default(),
     });
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut http_tasks = Vec::new();

@@ -2,7 +2,9 @@
 
 use crate::body::read_json;
 use crate::context::SharedContext;
-use crate::discovery::{filter, keep_matching, matches, node_meta, reply, tags, unknown_peer};
+use crate::discovery::{
+    filter, keep_matching, matches, node_meta, reply, reply_shared, tags, unknown_peer,
+};
 use crate::error::HttpError;
 use crate::query::{Params, check_datacenter};
 use crate::response::json;
@@ -154,9 +156,15 @@ async fn service_nodes(
         node_meta: node_meta(&params),
         connect,
     };
-    reply(
+    let question = format!(
+        "catalog/{}/{name}",
+        if connect { "connect" } else { "service" }
+    );
+    reply_shared(
         &ctx,
         &params,
+        &question,
+        |s| s.query_index(&name, &query),
         |s| s.catalog_service_nodes(&name, &query),
         |s| {
             if connect {

@@ -29,6 +29,8 @@ pub struct Context {
     pub leave: Arc<Notify>,
     /// The agent's local services and checks.
     pub local: Arc<dyn crate::local_agent::LocalAgent>,
+    /// Encoded answers of blocking reads, shared between identical questions.
+    pub answers: crate::answer_cache::AnswerCache,
 }
 
 pub type SharedContext = Arc<Context>;

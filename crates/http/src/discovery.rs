@@ -1,12 +1,15 @@
 //! What the catalog and health reads share: `?node-meta=`, `?tag=`, `?filter=` parsing, the
 //! filter applied per element (so fields keep Consul's order), and the blocking JSON reply.
 
+use crate::answer_cache::{MAX_SHARED_ANSWER, Slot};
 use crate::blocking::blocking_read;
 use crate::context::SharedContext;
 use crate::error::HttpError;
 use crate::query::{Params, ReadOptions};
 use crate::response::{json_with, pretty, read_headers, to_json};
-use axum::http::StatusCode;
+use axum::body::Bytes;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use proconsul_filter::Filter;
 use proconsul_state::{Store, Watch};
@@ -93,6 +96,124 @@ pub async fn reply<T, U: Serialize>(
     ))
 }
 
+/// What one pass of a shared read found.
+enum Step<T> {
+    /// Nothing newer than the client's index yet.
+    Wait(Watch),
+    /// Another request already encoded this answer.
+    Done(u64, Bytes),
+    /// This request encodes it (into `Some(slot)` to share it).
+    Build(u64, T, Option<Slot>),
+}
+
+/// The question a shared read answers: the endpoint and every parameter except the ones
+/// that only say when to answer (`index`, `wait`).
+fn question_key(question: &str, params: &Params, pretty: bool) -> String {
+    let asked = Params::new(
+        params
+            .raw
+            .iter()
+            .filter(|(k, _)| k != "index" && k != "wait")
+            .cloned()
+            .collect(),
+    );
+    format!("{question}?{}#{pretty}", asked.encode_sorted())
+}
+
+/// Encodes `value` and, when it fits, shares it through `slot`; returns the bytes to send.
+fn encode_into<T, U: Serialize>(
+    slot: Option<Slot>,
+    value: T,
+    shape: &impl Fn(T) -> Result<U, HttpError>,
+    pretty: bool,
+) -> Option<Result<Bytes, HttpError>> {
+    let encode = |value: T| shape(value).map(|u| Bytes::from(to_json(&u, pretty)));
+    let Some(slot) = slot else {
+        return Some(encode(value));
+    };
+    let mut own = None;
+    let shared = slot.get_or_init(|| match encode(value) {
+        Ok(body) if body.len() <= MAX_SHARED_ANSWER => Some(body),
+        other => {
+            own = Some(other);
+            None
+        }
+    });
+    match (shared, own) {
+        (Some(body), _) => Some(Ok(body.clone())),
+        (None, Some(mine)) => Some(mine),
+        // Another request's encoding failed or was too large to share: encode our own.
+        (None, None) => None,
+    }
+}
+
+/// Like [`reply`], but requests asking the same question at the same index share one
+/// encoded answer (see `answer_cache`): the fan-out of a change to hundreds of blocking
+/// queries costs one encoding. `index_of` must give the index `run` returns.
+pub async fn reply_shared<T, U: Serialize>(
+    ctx: &SharedContext,
+    params: &Params,
+    question: &str,
+    index_of: impl Fn(&Store) -> u64,
+    run: impl Fn(&Store) -> (u64, T),
+    watch: impl Fn(&Store) -> Watch,
+    shape: impl Fn(T) -> Result<U, HttpError>,
+) -> Result<Response, HttpError> {
+    let opts = ReadOptions::parse(ctx, params)?;
+    let pretty = pretty(ctx, params);
+    let key = question_key(question, params, pretty);
+    let deadline = tokio::time::Instant::now() + opts.wait_with_jitter();
+    let mut share = true;
+    loop {
+        let (step, meta) = ctx
+            .server
+            .read(opts.consistency, |store| {
+                let index = index_of(store);
+                let fresh = opts.min_index == 0 || index > opts.min_index;
+                if !fresh && tokio::time::Instant::now() < deadline {
+                    return Step::Wait(watch(store));
+                }
+                if !share {
+                    return Step::Build(index, run(store).1, None);
+                }
+                let slot = ctx.answers.slot(&key, index);
+                match slot.get() {
+                    Some(Some(body)) => Step::Done(index, body.clone()),
+                    _ => Step::Build(index, run(store).1, Some(slot)),
+                }
+            })
+            .await?;
+        let (index, body) = match step {
+            Step::Wait(pending) => {
+                tokio::select! {
+                    _ = pending.fired() => {}
+                    _ = tokio::time::sleep_until(deadline) => {}
+                }
+                continue;
+            }
+            Step::Done(index, body) => (index, body),
+            Step::Build(index, value, slot) => match encode_into(slot, value, &shape, pretty) {
+                Some(body) => (index, body?),
+                None => {
+                    share = false;
+                    continue;
+                }
+            },
+        };
+        let mut response = (
+            StatusCode::OK,
+            read_headers(index, meta, opts.consistency),
+            body,
+        )
+            .into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        return Ok(response);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +235,27 @@ mod tests {
             ]
         );
         assert_eq!(tags(&params), ["x"]);
+    }
+
+    #[test]
+    fn the_question_ignores_when_to_answer() {
+        let a = Params::new(vec![
+            ("passing".into(), "".into()),
+            ("index".into(), "7".into()),
+            ("wait".into(), "5s".into()),
+        ]);
+        let b = Params::new(vec![("passing".into(), "".into())]);
+        assert_eq!(
+            question_key("h/web", &a, false),
+            question_key("h/web", &b, false)
+        );
+        assert_ne!(
+            question_key("h/web", &a, false),
+            question_key("h/web", &a, true)
+        );
+        assert_ne!(
+            question_key("h/web", &a, false),
+            question_key("h/db", &a, false)
+        );
     }
 }

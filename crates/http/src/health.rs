@@ -2,7 +2,7 @@
 //! checks (`?passing`), and checks in a state.
 
 use crate::context::SharedContext;
-use crate::discovery::{filter, keep_matching, node_meta, reply, tags, unknown_peer};
+use crate::discovery::{filter, keep_matching, node_meta, reply, reply_shared, tags, unknown_peer};
 use crate::error::HttpError;
 use crate::query::Params;
 use axum::extract::{Path, Query, State};
@@ -85,9 +85,15 @@ async fn service_nodes(
         node_meta: node_meta(&params),
         connect,
     };
-    reply(
+    let question = format!(
+        "health/{}/{name}",
+        if connect { "connect" } else { "service" }
+    );
+    reply_shared(
         &ctx,
         &params,
+        &question,
+        |s| s.query_index(&name, &query),
         |s| s.health_service_nodes(&name, &query),
         |s| {
             if connect {

@@ -4,6 +4,7 @@
 mod agent;
 mod agent_checks;
 mod agent_services;
+mod answer_cache;
 mod blocking;
 mod body;
 mod catalog;

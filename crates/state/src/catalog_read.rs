@@ -136,7 +136,8 @@ impl Store {
             })
     }
 
-    fn query_index(&self, name: &str, query: &ServiceQuery) -> u64 {
+    /// The index `catalog_service_nodes`/`health_service_nodes` report for this query.
+    pub fn query_index(&self, name: &str, query: &ServiceQuery) -> u64 {
         if query.connect {
             nonzero(self.services.max_index().max(self.checks.max_index()))
         } else {
