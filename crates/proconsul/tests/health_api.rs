@@ -87,3 +87,38 @@ fn blocking_health_query_wakes_for_its_service_only() {
     assert!(reply.index() > index);
     assert_eq!(reply.json()[0]["Checks"][0]["Status"], "critical");
 }
+
+#[test]
+fn many_watchers_of_one_service_all_see_each_change() {
+    let agent = Agent::start_dev();
+    register(&agent, "a", "web", "passing");
+    for (round, status) in ["critical", "passing", "warning"].iter().enumerate() {
+        let index = agent.get("/v1/health/service/web").index();
+        let watchers: Vec<_> = (0..16)
+            .map(|i| {
+                // Half ask with ?passing, half without: different questions, different answers.
+                let query = if i % 2 == 0 { "&passing" } else { "" };
+                let url = agent.url(&format!(
+                    "/v1/health/service/web?index={index}&wait=30s{query}"
+                ));
+                std::thread::spawn(move || common::request("GET", &url, None).expect("answer"))
+            })
+            .collect();
+        register(&agent, "a", "web", status);
+        for (i, watcher) in watchers.into_iter().enumerate() {
+            let reply = watcher.join().expect("watcher");
+            assert!(reply.index() > index, "round {round}: woken by the change");
+            let body = reply.json();
+            if i % 2 == 0 {
+                let want = usize::from(*status == "passing");
+                assert_eq!(
+                    body.as_array().map(Vec::len),
+                    Some(want),
+                    "round {round} ?passing"
+                );
+            } else {
+                assert_eq!(body[0]["Checks"][0]["Status"], *status, "round {round}");
+            }
+        }
+    }
+}
