@@ -18,7 +18,7 @@ use tokio::time::Instant;
 /// The server's own service, managed with the node registration, never by local state.
 pub const CONSUL_SERVICE_ID: &str = "consul";
 
-const RETRY_MIN: Duration = Duration::from_millis(250);
+const RETRY_MIN: Duration = Duration::from_millis(10);
 const RETRY_MAX: Duration = Duration::from_secs(10);
 
 pub struct AntiEntropy {

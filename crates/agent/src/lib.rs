@@ -273,6 +273,46 @@ async fn registry_upkeep(registry: Arc<local_agent::Registry>, reap_interval: Du
     }
 }
 
+/// Raft, the write batcher, the state machine's apply task and the leader duties run on a
+/// runtime of their own (one thread): under a flood of HTTP work (hundreds of blocking
+/// queries woken at once) the OS still schedules the write path, instead of its tasks
+/// queueing behind request handlers on the shared workers.
+fn consensus_runtime() -> Result<BackgroundRuntime, AgentError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("raft")
+        .enable_all()
+        .build()
+        .map(|rt| BackgroundRuntime(Some(rt)))
+        .map_err(|e| AgentError::Setup(format!("could not start the raft runtime: {e}")))
+}
+
+/// A runtime owned by async code: dropping a `Runtime` there panics, so it is shut down
+/// in the background instead (on every path out of `run`, errors included).
+struct BackgroundRuntime(Option<tokio::runtime::Runtime>);
+
+impl BackgroundRuntime {
+    fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.0 {
+            Some(rt) => rt.spawn(future),
+            // Only `Drop` takes the runtime out.
+            None => tokio::spawn(future),
+        }
+    }
+}
+
+impl Drop for BackgroundRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 /// Runs the agent until a termination signal or `PUT /v1/agent/leave`. `loader` re-reads
 /// the configuration for reloads (SIGHUP, `/v1/agent/reload`).
 pub async fn run(config: RuntimeConfig, loader: Option<ConfigLoader>) -> Result<(), AgentError> {
@@ -288,10 +328,22 @@ pub async fn run(config: RuntimeConfig, loader: Option<ConfigLoader>) -> Result<
     let node_id = identity::node_id(config.node_id.as_deref(), config.data_dir.as_deref())
         .map_err(AgentError::Setup)?;
     let listeners = bind_http(&config).await?;
-    let consensus = Arc::new(Consensus::start(consensus_config(&config, &node_id)).await?);
+    let consensus_rt = consensus_runtime()?;
+    let raft_config = consensus_config(&config, &node_id);
+    let consensus = consensus_rt
+        .spawn(async move { Consensus::start(raft_config).await })
+        .await
+        .map_err(|e| AgentError::Setup(format!("Error starting raft: {e}")))??;
+    let consensus = Arc::new(consensus);
     let dns_servers = bind_dns(&config, &consensus).await?;
-    let server = Server::new(consensus.clone());
-    let duties = tokio::spawn(server.clone().run_leader_duties());
+    let server = {
+        let consensus = consensus.clone();
+        consensus_rt
+            .spawn(async move { Server::new(consensus) })
+            .await
+            .map_err(|e| AgentError::Setup(e.to_string()))?
+    };
+    let duties = consensus_rt.spawn(server.clone().run_leader_duties());
     let (registry, anti_entropy) = start_registry(&config, &node_id, &server, loader)?;
     let syncing = tokio::spawn(anti_entropy.run());
     let upkeep = tokio::spawn(registry_upkeep(
@@ -348,7 +400,11 @@ pub async fn run(config: RuntimeConfig, loader: Option<ConfigLoader>) -> Result<
     syncing.abort();
     registry.shutdown();
     duties.abort();
-    consensus.shutdown().await;
+    let stopping = consensus.clone();
+    let _ = consensus_rt
+        .spawn(async move { stopping.shutdown().await })
+        .await;
+    drop(consensus_rt);
     tracing::info!("agent stopped");
     Ok(())
 }
