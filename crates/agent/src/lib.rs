@@ -242,6 +242,7 @@ fn start_registry(
     registry
         .load_config_definitions(config)
         .map_err(AgentError::Setup)?;
+    registry.restore_ttl_states();
     Ok((registry, anti_entropy))
 }
 

@@ -222,6 +222,54 @@ impl Registry {
         }
     }
 
+    /// Saves the current result of every TTL check (with `-data-dir`).
+    fn persist_ttl_states(&self) {
+        let Some(dir) = &self.data_dir else {
+            return;
+        };
+        let now_ms = unix_ms();
+        let _guard = self
+            .persist_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let checks = self
+            .local
+            .lock()
+            .live_checks()
+            .filter(|c| !c.definition.ttl.is_zero())
+            .map(|c| {
+                let state = persistence::CheckState {
+                    status: c.check.status.as_str().to_string(),
+                    output: c.check.output.clone(),
+                    expires_unix_ms: now_ms + c.definition.ttl.0.as_millis() as u64,
+                };
+                (c.check.check_id.clone(), state)
+            })
+            .collect();
+        let states = persistence::CheckStates { version: 0, checks };
+        if let Err(err) = persistence::save_check_states(dir, &states) {
+            tracing::warn!(error = %err, "failed to persist TTL check state");
+        }
+    }
+
+    /// Puts back the last result of TTL checks whose TTL had not run out (call once the
+    /// persisted and config-file definitions are loaded).
+    pub fn restore_ttl_states(&self) {
+        let Some(dir) = &self.data_dir else {
+            return;
+        };
+        let now_ms = unix_ms();
+        for (id, state) in persistence::load_check_states(dir).checks {
+            let Some(status) = CheckStatus::parse(&state.status) else {
+                continue;
+            };
+            if state.expires_unix_ms > now_ms && self.local.lock().checks.contains_key(&id) {
+                // Through the TTL handle, so the timer restarts from the restored state.
+                let _ = self.supervisor.update_ttl(&id, status, &state.output);
+            }
+        }
+    }
+
     /// Restores API registrations persisted by an earlier run.
     pub fn restore(&self) -> Result<(), String> {
         let Some(dir) = &self.data_dir else {
@@ -443,6 +491,7 @@ impl LocalAgent for Registry {
                 "CheckID {id:?} does not have associated TTL"
             )));
         }
+        self.persist_ttl_states();
         Ok(())
     }
 
@@ -546,6 +595,12 @@ impl LocalAgent for Registry {
     fn sync_changes(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.anti_entropy.sync_changes())
     }
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn unknown_check(id: &str) -> LocalError {

@@ -41,6 +41,54 @@ pub struct Persisted {
     pub checks: Vec<PersistedCheck>,
 }
 
+/// The last result of each TTL check, so a restart does not flip a passing TTL check to
+/// critical before its TTL would have run out (Consul persists this state too).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CheckStates {
+    pub version: u32,
+    pub checks: std::collections::BTreeMap<String, CheckState>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CheckState {
+    pub status: String,
+    pub output: String,
+    /// Unix milliseconds after which the state is stale (the TTL ran out).
+    pub expires_unix_ms: u64,
+}
+
+fn states_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("local").join("check-state.json")
+}
+
+/// Written on every TTL update: replaced atomically but not fsynced (losing the newest
+/// state on power loss only means the check starts critical, as without this file).
+pub fn save_check_states(data_dir: &Path, states: &CheckStates) -> Result<(), PersistError> {
+    let path = states_path(data_dir);
+    let fail = |reason: String| PersistError::Write {
+        path: path.clone(),
+        reason,
+    };
+    let mut states = states.clone();
+    states.version = FORMAT_VERSION;
+    let bytes = serde_json::to_vec(&states).map_err(|e| fail(e.to_string()))?;
+    let tmp = path.with_extension("json.tmp");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    }
+    std::fs::write(&tmp, bytes).map_err(|e| fail(e.to_string()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| fail(e.to_string()))
+}
+
+/// The saved TTL states; a missing, unreadable or other-version file is no state.
+pub fn load_check_states(data_dir: &Path) -> CheckStates {
+    std::fs::read(states_path(data_dir))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<CheckStates>(&bytes).ok())
+        .filter(|s| s.version == FORMAT_VERSION)
+        .unwrap_or_default()
+}
+
 pub fn path(data_dir: &Path) -> PathBuf {
     data_dir.join("local").join("definitions.json")
 }

@@ -335,6 +335,8 @@ fn api_registrations_survive_a_restart() {
             .status,
         200
     );
+    let pass = agent.put("/v1/agent/check/pass/service:web1?note=fine", b"");
+    assert_eq!(pass.status, 200);
     agent.terminate();
     let agent = Agent::dev().durable(dir.path()).start();
     let services = agent.get("/v1/agent/services").json();
@@ -343,6 +345,9 @@ fn api_registrations_survive_a_restart() {
     assert!(checks.get("service:web1").is_some(), "{checks}");
     assert!(checks.get("disk").is_some(), "{checks}");
     assert_eq!(checks["_service_maintenance:web1"]["Notes"], "r");
+    // A TTL check whose TTL had not run out keeps its last result.
+    assert_eq!(checks["service:web1"]["Status"], "passing");
+    assert_eq!(checks["service:web1"]["Output"], "fine");
     wait_for("web1 in the catalog", DEADLINE, || {
         let entries = agent.get("/v1/catalog/service/web").json();
         (entries.as_array().map(Vec::len) == Some(1)).then_some(())
