@@ -107,7 +107,8 @@ enum Step<T> {
 }
 
 /// The question a shared read answers: the endpoint and every parameter except the ones
-/// that only say when to answer (`index`, `wait`).
+/// that only say when to answer (`index`, `wait`). Once ACLs filter answers, the token's
+/// identity must join the question (answers then differ per token).
 fn question_key(question: &str, params: &Params, pretty: bool) -> String {
     let asked = Params::new(
         params
