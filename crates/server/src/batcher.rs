@@ -32,16 +32,11 @@ pub(crate) async fn run(consensus: Arc<Consensus>, mut queue: mpsc::Receiver<Pen
                 None => return,
             },
         };
-        let mut keys: HashSet<String> = first
-            .0
-            .batch_key()
-            .map(str::to_string)
-            .into_iter()
-            .collect();
+        let mut keys: HashSet<String> = first.0.batch_key().into_iter().collect();
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             let Ok(next) = queue.try_recv() else { break };
-            let key = next.0.batch_key().unwrap_or_default().to_string();
+            let key = next.0.batch_key().unwrap_or_default();
             if !keys.insert(key) {
                 carry = Some(next);
                 break;

@@ -38,7 +38,8 @@ pub enum DeleteMode {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
-    /// Several single-key KV writes on distinct keys, applied in order at one raft index, so
+    /// Several single-key KV writes on distinct keys (or catalog writes on distinct nodes),
+    /// applied in order at one raft index, so
     /// that concurrent writes share one log entry and one fsync. The proposer guarantees
     /// every command in it is `batch_key()`-able and that no key repeats, which keeps each
     /// key's ModifyIndex unique per write (CAS stays exact).
@@ -101,16 +102,21 @@ impl Command {
 }
 
 impl Command {
-    /// The one key a command touches if it may share a batch with writes to other keys:
-    /// single-key KV writes and deletes. Everything else (sessions, transactions, tree
-    /// deletes, catalog) is proposed alone, because it reaches keys it does not name.
-    pub fn batch_key(&self) -> Option<&str> {
+    /// The one thing a command writes if it may share a batch with other such writes:
+    /// single-key KV writes and deletes (`k/<key>`), and catalog registrations and
+    /// deregistrations (`n/<node>`: everything they write hangs off that node). Sessions,
+    /// transactions and tree deletes are proposed alone, because they reach keys they do
+    /// not name. (A registration that turns a check critical can still invalidate a session
+    /// and release its locks: applied in batch order, so replicas agree.)
+    pub fn batch_key(&self) -> Option<String> {
         match self {
-            Command::KvSet { key, .. } => Some(key),
+            Command::KvSet { key, .. } => Some(format!("k/{key}")),
             Command::KvDelete {
                 key,
                 mode: DeleteMode::Key | DeleteMode::Cas(_),
-            } => Some(key),
+            } => Some(format!("k/{key}")),
+            Command::CatalogRegister(request) => Some(format!("n/{}", request.node)),
+            Command::CatalogDeregister { node, .. } => Some(format!("n/{node}")),
             _ => None,
         }
     }

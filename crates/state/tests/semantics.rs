@@ -404,3 +404,43 @@ fn batch_applies_each_write_at_one_index_in_order() {
     );
     assert_eq!(Command::SessionDestroy { id: "s".into() }.batch_key(), None);
 }
+
+#[test]
+fn catalog_writes_on_distinct_nodes_batch_and_stay_atomic_each() {
+    use proconsul_types::catalog::{NodeService, RegisterRequest};
+    let register = |node: &str, service: &str| {
+        Command::CatalogRegister(Box::new(RegisterRequest {
+            node: node.into(),
+            address: "10.0.0.1".into(),
+            service: Some(NodeService {
+                id: service.into(),
+                service: service.into(),
+                ..NodeService::default()
+            }),
+            ..RegisterRequest::default()
+        }))
+    };
+    let a = register("a", "web");
+    let b = register("b", "web");
+    assert_eq!(a.batch_key().as_deref(), Some("n/a"));
+    assert_ne!(a.batch_key(), b.batch_key());
+    // An invalid registration in the batch fails alone; its neighbours apply.
+    let bad = register("c", "");
+    let mut h = Harness::new();
+    let response = h.apply(Command::Batch(vec![a, bad, b]));
+    let Response::Batch(answers) = response else {
+        panic!("batch answer expected, got {response:?}");
+    };
+    assert!(matches!(answers[0], Response::Done));
+    assert!(matches!(answers[1], Response::Error(_)));
+    assert!(matches!(answers[2], Response::Done));
+    let nodes: Vec<String> = h
+        .store
+        .catalog_service_nodes("web", &Default::default())
+        .1
+        .into_iter()
+        .map(|n| n.node)
+        .collect();
+    assert_eq!(nodes, ["a", "b"]);
+    assert!(h.store.node_get("c").1.is_none());
+}
