@@ -18,6 +18,7 @@ mod response;
 pub mod routes;
 mod session;
 mod txn;
+mod txn_ops;
 
 pub use context::{Context, HttpConfig, SharedContext};
 pub use error::HttpError;
