@@ -139,7 +139,7 @@ fn convert_node(op: NodeOpRequest, datacenter: &str) -> Result<TxnOp, String> {
         node.datacenter = datacenter.to_string();
     }
     node.create_index = 0;
-    Ok(TxnOp::Node(TxnNodeOp { verb, node }))
+    Ok(TxnOp::Node(Box::new(TxnNodeOp { verb, node })))
 }
 
 /// Sets need a valid service (Consul's `servicePreApply`: the ID defaults to the name, a
@@ -163,11 +163,11 @@ fn convert_service(op: ServiceOpRequest) -> Result<TxnOp, String> {
         }
     }
     service.create_index = 0;
-    Ok(TxnOp::Service(TxnServiceOp {
+    Ok(TxnOp::Service(Box::new(TxnServiceOp {
         verb,
         node: op.node,
         service,
-    }))
+    })))
 }
 
 /// Consul's `checkPreApply`: the check ID defaults to its name and an empty `Type` is
@@ -188,5 +188,5 @@ fn convert_check(op: CheckOpRequest) -> Result<TxnOp, String> {
         return Err("Missing check ID".into());
     }
     check.create_index = 0;
-    Ok(TxnOp::Check(TxnCheckOp { verb, check }))
+    Ok(TxnOp::Check(Box::new(TxnCheckOp { verb, check })))
 }

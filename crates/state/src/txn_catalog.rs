@@ -56,7 +56,7 @@ impl Store {
         }
         Ok(self
             .txn_find_node(&op.node)
-            .map(|n| vec![TxnResult::Node(n.clone())])
+            .map(|n| vec![TxnResult::Node(Box::new(n.clone()))])
             .unwrap_or_default())
     }
 
@@ -91,7 +91,7 @@ impl Store {
 
     fn txn_node_read(&self, op: &TxnNodeOp) -> Result<Vec<TxnResult>, String> {
         match self.txn_find_node(&op.node) {
-            Some(node) => Ok(vec![TxnResult::Node(node.clone())]),
+            Some(node) => Ok(vec![TxnResult::Node(Box::new(node.clone()))]),
             None => Err(format!("node {:?} doesn't exist", op.node.node)),
         }
     }
@@ -134,7 +134,7 @@ impl Store {
         Ok(self
             .services
             .get(&key)
-            .map(|r| vec![TxnResult::Service(r.service.clone())])
+            .map(|r| vec![TxnResult::Service(Box::new(r.service.clone()))])
             .unwrap_or_default())
     }
 
@@ -148,7 +148,7 @@ impl Store {
 
     fn txn_service_read(&self, op: &TxnServiceOp) -> Result<Vec<TxnResult>, String> {
         match self.services.get(&service_key(&op.node, &op.service.id)) {
-            Some(row) => Ok(vec![TxnResult::Service(row.service.clone())]),
+            Some(row) => Ok(vec![TxnResult::Service(Box::new(row.service.clone()))]),
             None => Err(format!(
                 "service {:?} on node {:?} doesn't exist",
                 op.service.id, op.node
@@ -194,7 +194,7 @@ impl Store {
         Ok(self
             .checks
             .get(&key)
-            .map(|c| vec![TxnResult::Check(c.clone())])
+            .map(|c| vec![TxnResult::Check(Box::new(c.clone()))])
             .unwrap_or_default())
     }
 
@@ -221,7 +221,7 @@ impl Store {
             .checks
             .get(&check_key(&op.check.node, &op.check.check_id))
         {
-            Some(check) => Ok(vec![TxnResult::Check(check.clone())]),
+            Some(check) => Ok(vec![TxnResult::Check(Box::new(check.clone()))]),
             None => Err(format!(
                 "check {:?} on node {:?} doesn't exist",
                 op.check.check_id, op.check.node

@@ -77,7 +77,7 @@ fn kv(verb: KvVerb, key: &str, index: u64) -> TxnOp {
 }
 
 fn node(verb: CatalogVerb, name: &str, index: u64) -> TxnOp {
-    TxnOp::Node(TxnNodeOp {
+    TxnOp::Node(Box::new(TxnNodeOp {
         verb,
         node: Node {
             node: name.into(),
@@ -86,11 +86,11 @@ fn node(verb: CatalogVerb, name: &str, index: u64) -> TxnOp {
             modify_index: index,
             ..Node::default()
         },
-    })
+    }))
 }
 
 fn service(verb: CatalogVerb, node: &str, name: &str, index: u64) -> TxnOp {
-    TxnOp::Service(TxnServiceOp {
+    TxnOp::Service(Box::new(TxnServiceOp {
         verb,
         node: node.into(),
         service: NodeService {
@@ -100,11 +100,11 @@ fn service(verb: CatalogVerb, node: &str, name: &str, index: u64) -> TxnOp {
             modify_index: index,
             ..NodeService::default()
         },
-    })
+    }))
 }
 
 fn check(verb: CatalogVerb, node: &str, id: &str, service_id: &str, index: u64) -> TxnOp {
-    TxnOp::Check(TxnCheckOp {
+    TxnOp::Check(Box::new(TxnCheckOp {
         verb,
         check: HealthCheck {
             node: node.into(),
@@ -115,7 +115,7 @@ fn check(verb: CatalogVerb, node: &str, id: &str, service_id: &str, index: u64) 
             modify_index: index,
             ..HealthCheck::default()
         },
-    })
+    }))
 }
 
 async fn fires(watch: Watch) -> bool {
@@ -194,13 +194,13 @@ fn node_ids_find_and_rename() {
     assert_eq!(renamed.node, "new");
     assert!(h.store.nodes().get("old").is_none(), "renamed by ID");
     assert!(h.store.services().is_empty(), "with its services");
-    let by_id = TxnOp::Node(TxnNodeOp {
+    let by_id = TxnOp::Node(Box::new(TxnNodeOp {
         verb: Get,
         node: Node {
             id: id.to_uppercase(),
             ..Node::default()
         },
-    });
+    }));
     assert!(matches!(h.store.txn_read(&[by_id]).results.as_deref(),
         Some([TxnResult::Node(n)]) if n.node == "new"));
 }

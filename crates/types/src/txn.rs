@@ -115,13 +115,14 @@ pub struct TxnCheckOp {
     pub check: HealthCheck,
 }
 
-/// One operation of a transaction.
+/// One operation of a transaction (catalog payloads are boxed: a check with its definition
+/// is much larger than a KV operation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TxnOp {
     Kv(TxnKvOp),
-    Node(TxnNodeOp),
-    Service(TxnServiceOp),
-    Check(TxnCheckOp),
+    Node(Box<TxnNodeOp>),
+    Service(Box<TxnServiceOp>),
+    Check(Box<TxnCheckOp>),
 }
 
 impl TxnOp {
@@ -142,9 +143,9 @@ impl TxnOp {
 pub enum TxnResult {
     #[serde(rename = "KV")]
     Kv(KvEntry),
-    Node(Node),
-    Service(NodeService),
-    Check(HealthCheck),
+    Node(Box<Node>),
+    Service(Box<NodeService>),
+    Check(Box<HealthCheck>),
 }
 
 /// One failure: `{"OpIndex": 0, "What": "..."}`.
