@@ -19,6 +19,7 @@ mod response;
 pub mod routes;
 mod session;
 mod txn;
+mod txn_ops;
 
 pub use context::{Context, HttpConfig, SharedContext};
 pub use error::HttpError;

@@ -1,98 +1,22 @@
-//! `PUT /v1/txn`: KV operations applied all-or-nothing; read-only transactions are answered
-//! from the local store behind the request's consistency barrier.
+//! `PUT /v1/txn`: KV, Node, Service and Check operations applied all-or-nothing; read-only
+//! transactions (only `get`-like verbs) are answered from the local store behind the
+//! request's consistency barrier.
 
 use crate::body::read_limited;
 use crate::context::SharedContext;
 use crate::error::HttpError;
 use crate::query::{Params, ReadOptions};
 use crate::response::{json_with, pretty, read_headers, to_json};
+use crate::txn_ops::{OpRequest, convert};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use base64::Engine as _;
 use proconsul_state::{Command, Response as Applied};
-use proconsul_types::txn::{KvVerb, TxnError, TxnKvOp, TxnOp, TxnResponse};
-use serde::Deserialize;
+use proconsul_types::txn::{TxnOp, TxnResponse};
 
 /// Consul's limit on operations per transaction.
 pub const MAX_TXN_OPS: usize = 128;
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "PascalCase", default)]
-struct OpRequest {
-    #[serde(rename = "KV")]
-    kv: Option<KvOpRequest>,
-    node: Option<serde_json::Value>,
-    service: Option<serde_json::Value>,
-    check: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "PascalCase", default)]
-struct KvOpRequest {
-    verb: String,
-    key: String,
-    value: Option<String>,
-    flags: u64,
-    index: u64,
-    session: Option<String>,
-}
-
-/// Converts the request into operations; problems the state machine would report per op
-/// (unknown verb, bad base64) come back as `TxnError`s, as Consul's 409 does.
-fn convert(ops: Vec<OpRequest>) -> Result<Result<Vec<TxnOp>, Vec<TxnError>>, HttpError> {
-    let mut out = Vec::with_capacity(ops.len());
-    let mut errors = Vec::new();
-    for (op_index, op) in ops.into_iter().enumerate() {
-        let Some(kv) = op.kv else {
-            let kind = if op.node.is_some() {
-                "Node"
-            } else if op.service.is_some() {
-                "Service"
-            } else if op.check.is_some() {
-                "Check"
-            } else {
-                return Err(HttpError::BadRequest(format!(
-                    "Request decode failed: operation {op_index} has no KV, Node, Service or Check"
-                )));
-            };
-            return Err(HttpError::BadRequest(format!(
-                "{kind} operations in transactions are not supported yet"
-            )));
-        };
-        let Some(verb) = KvVerb::parse(&kv.verb) else {
-            errors.push(TxnError {
-                op_index,
-                what: format!("unknown KV verb {:?}", kv.verb),
-            });
-            continue;
-        };
-        let value = match kv.value.as_deref() {
-            None | Some("") => Vec::new(),
-            Some(text) => base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map_err(|e| {
-                    HttpError::BadRequest(format!(
-                        "Failed to parse body: illegal base64 data in operation {op_index}: {e}"
-                    ))
-                })?,
-        };
-        out.push(TxnOp::Kv(TxnKvOp {
-            verb,
-            key: kv.key,
-            value,
-            flags: kv.flags,
-            index: kv.index,
-            session: kv.session,
-        }));
-    }
-    Ok(if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    })
-}
 
 fn reply(
     ctx: &SharedContext,
@@ -133,7 +57,7 @@ pub async fn txn(
             requests.len()
         )));
     }
-    let ops = match convert(requests)? {
+    let ops = match convert(requests, &ctx.config.datacenter)? {
         Ok(ops) => ops,
         Err(errors) => {
             let response = TxnResponse {
@@ -143,7 +67,7 @@ pub async fn txn(
             return Ok(reply(&ctx, &params, HeaderMap::new(), &response));
         }
     };
-    let read_only = ops.iter().all(|TxnOp::Kv(op)| op.verb.is_read());
+    let read_only = ops.iter().all(TxnOp::is_read);
     if read_only {
         let (response, meta) = ctx
             .server

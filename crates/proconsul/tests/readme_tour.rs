@@ -53,14 +53,23 @@ fn readme_short_tour() {
     assert_eq!(renewed.json()[0]["Name"], "leader");
 
     // curl -s -X PUT localhost:8500/v1/txn -d '[{"KV":{"Verb":"set","Key":"a","Value":"MQ=="}},
-    //                                           {"KV":{"Verb":"cas","Key":"b","Value":"Mg==","Index":0}}]'
+    //                                           {"KV":{"Verb":"cas","Key":"b","Value":"Mg==","Index":0}},
+    //   {"Node":{"Verb":"set","Node":{"Node":"cache1","Address":"10.0.0.7"}}},
+    //   {"Service":{"Verb":"cas","Node":"cache1","Service":{"Service":"redis","Port":6379,"ModifyIndex":0}}}]'
     let txn = agent.put(
         "/v1/txn",
         br#"[{"KV":{"Verb":"set","Key":"a","Value":"MQ=="}},
-             {"KV":{"Verb":"cas","Key":"b","Value":"Mg==","Index":0}}]"#,
+             {"KV":{"Verb":"cas","Key":"b","Value":"Mg==","Index":0}},
+             {"Node":{"Verb":"set","Node":{"Node":"cache1","Address":"10.0.0.7"}}},
+             {"Service":{"Verb":"cas","Node":"cache1","Service":{"Service":"redis","Port":6379,"ModifyIndex":0}}}]"#,
     );
     assert_eq!(txn.status, 200, "{txn:?}");
     assert_eq!(txn.json()["Errors"], json!(null));
+    assert_eq!(txn.json()["Results"][3]["Service"]["Service"], "redis");
+    assert_eq!(
+        agent.get("/v1/catalog/service/redis").json()[0]["Address"],
+        "10.0.0.7"
+    );
     assert_eq!(agent.get("/v1/kv/a?raw").body, "1");
     assert_eq!(agent.get("/v1/kv/b?raw").body, "2");
     assert_eq!(

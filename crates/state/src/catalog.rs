@@ -110,23 +110,28 @@ impl Store {
     /// Creates the node, or updates it when the request changes it (never with
     /// `SkipNodeUpdate` on an existing node).
     fn ensure_node(&mut self, index: u64, request: &RegisterRequest) {
-        let existing = self.nodes.get(&request.node);
-        let mut row = request.to_node();
-        let write = match existing {
-            None => true,
-            Some(e) => !request.skip_node_update && !e.is_same(&row),
-        };
-        if !write {
+        if request.skip_node_update && self.nodes.get(&request.node).is_some() {
+            return;
+        }
+        self.upsert_node(index, request.to_node());
+    }
+
+    /// Writes a node row unless it is unchanged (Consul's `ensureNodeTxn`): the create index
+    /// is kept, the modify index becomes `index`, and every service on the node is touched.
+    pub(crate) fn upsert_node(&mut self, index: u64, mut row: Node) {
+        let existing = self.nodes.get(&row.node);
+        if existing.is_some_and(|e| e.is_same(&row)) {
             return;
         }
         row.create_index = existing.map_or(index, |e| e.create_index);
         row.modify_index = index;
-        self.nodes.insert(row.node.clone(), row, index);
+        let name = row.node.clone();
+        self.nodes.insert(name.clone(), row, index);
         // Node fields are part of every service answer on the node.
-        self.touch_node_services(index, &request.node);
+        self.touch_node_services(index, &name);
     }
 
-    fn ensure_service(&mut self, index: u64, node: &str, service: &NodeService) {
+    pub(crate) fn ensure_service(&mut self, index: u64, node: &str, service: &NodeService) {
         let key = service_key(node, &service.id);
         let existing = self.services.get(&key).map(|r| r.service.clone());
         let mut row = service.clone();
@@ -148,7 +153,7 @@ impl Store {
         }
     }
 
-    fn ensure_check(&mut self, index: u64, now_ms: u64, mut check: HealthCheck) {
+    pub(crate) fn ensure_check(&mut self, index: u64, now_ms: u64, mut check: HealthCheck) {
         // A service check carries its service's name and tags, copied at write time.
         match self
             .services
@@ -202,7 +207,7 @@ impl Store {
         Response::Done
     }
 
-    fn delete_service(&mut self, index: u64, now_ms: u64, node: &str, service_id: &str) {
+    pub(crate) fn delete_service(&mut self, index: u64, now_ms: u64, node: &str, service_id: &str) {
         let Some(row) = self.services.remove(&service_key(node, service_id), index) else {
             return;
         };
@@ -213,7 +218,7 @@ impl Store {
     }
 
     /// Removes a check and invalidates the sessions that depended on it.
-    fn delete_check(&mut self, index: u64, now_ms: u64, node: &str, check_id: &str) {
+    pub(crate) fn delete_check(&mut self, index: u64, now_ms: u64, node: &str, check_id: &str) {
         let key = check_key(node, check_id);
         let Some(check) = self.checks.get(&key).cloned() else {
             return;
@@ -226,7 +231,7 @@ impl Store {
     }
 
     /// Removes a node with its services, checks and sessions.
-    fn delete_node(&mut self, index: u64, now_ms: u64, node: &str) {
+    pub(crate) fn delete_node(&mut self, index: u64, now_ms: u64, node: &str) {
         if self.nodes.get(node).is_none() {
             return;
         }

@@ -13,6 +13,7 @@ pub mod snapshot;
 pub mod store;
 pub mod table;
 pub mod txn;
+mod txn_catalog;
 pub mod watch;
 
 pub use catalog_read::ServiceQuery;

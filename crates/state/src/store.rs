@@ -57,6 +57,12 @@ pub fn check_key(node: &str, check_id: &str) -> String {
     format!("{node}\u{0}{check_id}")
 }
 
+/// What `tables_begin` saves besides the table journals.
+pub(crate) struct Savepoint {
+    service_extinction: u64,
+    lock_delays: BTreeMap<String, u64>,
+}
+
 #[derive(Default)]
 pub struct Store {
     pub(crate) kv: Table<KvEntry>,
@@ -141,22 +147,43 @@ impl Store {
         self.flush_watches();
     }
 
-    pub(crate) fn tables_begin(&mut self) {
+    /// Starts journaling every table, and remembers the scalars outside the tables, so that
+    /// `tables_rollback` can undo a failed transaction exactly (rows, table indexes, the
+    /// per-service indexes, lock delays) and no watch fires for it.
+    pub(crate) fn tables_begin(&mut self) -> Savepoint {
         self.kv.begin();
         self.tombstones.begin();
         self.sessions.begin();
+        self.nodes.begin();
+        self.checks.begin();
+        self.services.begin();
+        self.service_index.begin();
+        Savepoint {
+            service_extinction: self.service_extinction,
+            lock_delays: self.lock_delays.clone(),
+        }
     }
 
     pub(crate) fn tables_commit(&mut self) {
         self.kv.commit();
         self.tombstones.commit();
         self.sessions.commit();
+        self.nodes.commit();
+        self.checks.commit();
+        self.services.commit();
+        self.service_index.commit();
     }
 
-    pub(crate) fn tables_rollback(&mut self) {
+    pub(crate) fn tables_rollback(&mut self, savepoint: Savepoint) {
         self.kv.rollback();
         self.tombstones.rollback();
         self.sessions.rollback();
+        self.nodes.rollback();
+        self.checks.rollback();
+        self.services.rollback();
+        self.service_index.rollback();
+        self.service_extinction = savepoint.service_extinction;
+        self.lock_delays = savepoint.lock_delays;
     }
 
     fn flush_watches(&mut self) {

@@ -1,8 +1,9 @@
 //! `/v1/txn`: every operation applies, or none does (`agent/consul/state/txn.go`).
 //!
-//! Operations run in order against the live tables with journaling on; if any fails, the
-//! journals roll every table back and no watch fires. Errors of all failing operations are
-//! reported, as Consul does.
+//! Operations (KV here, Node/Service/Check in `txn_catalog.rs`) run in order against the
+//! live tables with journaling on; if any fails, the journals roll every table back (rows,
+//! table indexes, per-service indexes, lock delays) and no watch fires. Errors of all
+//! failing operations are reported, as Consul does.
 
 use crate::kv::LockOutcome;
 use crate::store::Store;
@@ -11,12 +12,17 @@ use proconsul_types::txn::{KvVerb, TxnError, TxnKvOp, TxnOp, TxnResponse, TxnRes
 
 impl Store {
     pub(crate) fn txn_apply(&mut self, index: u64, now_ms: u64, ops: &[TxnOp]) -> TxnResponse {
-        self.tables_begin();
+        let savepoint = self.tables_begin();
         let mut results = Vec::new();
         let mut errors = Vec::new();
         for (op_index, op) in ops.iter().enumerate() {
-            let TxnOp::Kv(kv) = op;
-            match self.txn_kv_write(index, now_ms, kv) {
+            let outcome = match op {
+                TxnOp::Kv(kv) => self.txn_kv_write(index, now_ms, kv),
+                TxnOp::Node(op) => self.txn_node_write(index, now_ms, op),
+                TxnOp::Service(op) => self.txn_service_write(index, now_ms, op),
+                TxnOp::Check(op) => self.txn_check_write(index, now_ms, op),
+            };
+            match outcome {
                 Ok(mut entries) => results.append(&mut entries),
                 Err(what) => errors.push(TxnError { op_index, what }),
             }
@@ -28,7 +34,7 @@ impl Store {
                 errors: None,
             }
         } else {
-            self.tables_rollback();
+            self.tables_rollback(savepoint);
             TxnResponse {
                 results: None,
                 errors: Some(errors),
@@ -41,8 +47,11 @@ impl Store {
         let mut results = Vec::new();
         let mut errors = Vec::new();
         for (op_index, op) in ops.iter().enumerate() {
-            let TxnOp::Kv(kv) = op;
-            match self.txn_kv_read(kv) {
+            let outcome = match op {
+                TxnOp::Kv(kv) => self.txn_kv_read(kv),
+                other => self.txn_catalog_read(other),
+            };
+            match outcome {
                 Ok(mut entries) => results.append(&mut entries),
                 Err(what) => errors.push(TxnError { op_index, what }),
             }

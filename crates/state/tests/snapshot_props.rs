@@ -4,7 +4,9 @@
 use proconsul_state::{Command, DeleteMode, Request, SetMode, Store};
 use proconsul_types::catalog::{CheckStatus, HealthCheck, Node, NodeService, RegisterRequest};
 use proconsul_types::session::{Behavior, Session};
-use proconsul_types::txn::{KvVerb, TxnKvOp, TxnOp};
+use proconsul_types::txn::{
+    CatalogVerb, KvVerb, TxnCheckOp, TxnKvOp, TxnNodeOp, TxnOp, TxnServiceOp,
+};
 use proptest::prelude::*;
 
 fn key() -> impl Strategy<Value = String> {
@@ -98,6 +100,50 @@ fn command() -> impl Strategy<Value = Command> {
             })
         },
     );
+    // Catalog operations inside transactions: node deletes and critical checks invalidate
+    // sessions (lock delays, released keys) mid-transaction.
+    let catalog_op = (
+        prop::sample::select(vec![
+            CatalogVerb::Set,
+            CatalogVerb::Delete,
+            CatalogVerb::Cas,
+        ]),
+        0u8..3,
+        prop::sample::select(vec![CheckStatus::Passing, CheckStatus::Critical]),
+        0u64..40,
+    )
+        .prop_map(|(verb, kind, status, index)| match kind {
+            0 => TxnOp::Node(Box::new(TxnNodeOp {
+                verb,
+                node: Node {
+                    node: "n1".into(),
+                    address: "10.0.0.1".into(),
+                    modify_index: index,
+                    ..Node::default()
+                },
+            })),
+            1 => TxnOp::Service(Box::new(TxnServiceOp {
+                verb,
+                node: "n1".into(),
+                service: NodeService {
+                    id: "web".into(),
+                    service: "web".into(),
+                    modify_index: index,
+                    ..NodeService::default()
+                },
+            })),
+            _ => TxnOp::Check(Box::new(TxnCheckOp {
+                verb,
+                check: HealthCheck {
+                    node: "n1".into(),
+                    check_id: "serfHealth".into(),
+                    status,
+                    modify_index: index,
+                    ..HealthCheck::default()
+                },
+            })),
+        });
+    let txn_op = prop_oneof![3 => txn_op, 1 => catalog_op];
     prop_oneof![
         (key(), any::<u8>(), set_mode).prop_map(|(key, v, mode)| Command::KvSet {
             key,

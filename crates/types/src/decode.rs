@@ -67,6 +67,8 @@ impl<'de> de::Deserializer<'de> for CaseInsensitive {
     ) -> Result<V::Value, Self::Error> {
         match self.0 {
             Value::Object(map) => visitor.visit_map(Entries::new(rename_keys(map, fields))),
+            // Go decodes `null` into a struct as its zero value.
+            Value::Null => visitor.visit_map(Entries::new(Map::new())),
             other => other.deserialize_struct(name, fields, visitor),
         }
     }
@@ -99,12 +101,21 @@ impl<'de> de::Deserializer<'de> for CaseInsensitive {
         visitor.visit_unit()
     }
 
+    /// `null` is an empty list, as a nil slice is in Go (Consul renders `"Tags": null`, and
+    /// clients send it back).
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.deserialize_any(visitor)
+        match self.0 {
+            Value::Null => visitor.visit_seq(Seq(Vec::new().into_iter())),
+            other => CaseInsensitive(other).deserialize_any(visitor),
+        }
     }
 
+    /// `null` is an empty map, as a nil map is in Go.
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.deserialize_any(visitor)
+        match self.0 {
+            Value::Null => visitor.visit_map(Entries::new(Map::new())),
+            other => CaseInsensitive(other).deserialize_any(visitor),
+        }
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(
@@ -238,6 +249,20 @@ mod tests {
             })
         );
         assert_eq!(outer.list[0].id, "y");
+    }
+
+    #[test]
+    fn null_lists_maps_and_structs_are_empty_as_in_go() {
+        #[derive(Debug, Deserialize, Default)]
+        #[serde(rename_all = "PascalCase", default)]
+        struct Holder {
+            inner: Inner,
+        }
+        let value = serde_json::json!({"List": null, "Meta": null, "Inner": null});
+        let outer: Outer = from_value(value).expect("decodes");
+        assert!(outer.list.is_empty() && outer.meta.is_empty() && outer.inner.is_none());
+        let holder: Holder = from_value(serde_json::json!({"Inner": null})).expect("decodes");
+        assert_eq!(holder.inner, Inner::default());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `/v1/txn` operations and results.
 
+use crate::catalog::{HealthCheck, Node, NodeService};
 use crate::kv::KvEntry;
 use serde::{Deserialize, Serialize};
 
@@ -64,18 +65,87 @@ pub struct TxnKvOp {
     pub session: Option<String>,
 }
 
-/// One operation of a transaction (only KV is supported so far; catalog ops come with the
-/// catalog).
+/// The verbs of Node, Service and Check operations (Consul's `api.NodeOp`, `api.ServiceOp`,
+/// `api.CheckOp` share their spellings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CatalogVerb {
+    #[serde(rename = "set")]
+    Set,
+    #[serde(rename = "cas")]
+    Cas,
+    #[serde(rename = "get")]
+    Get,
+    #[serde(rename = "delete")]
+    Delete,
+    #[serde(rename = "delete-cas")]
+    DeleteCas,
+}
+
+impl CatalogVerb {
+    pub fn parse(text: &str) -> Option<CatalogVerb> {
+        serde_json::from_value(serde_json::Value::String(text.to_string())).ok()
+    }
+
+    pub fn is_read(self) -> bool {
+        self == CatalogVerb::Get
+    }
+}
+
+/// A Node operation: `ModifyIndex` of `node` is the CAS index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnNodeOp {
+    pub verb: CatalogVerb,
+    pub node: Node,
+}
+
+/// A Service operation on the instance `service.id` of node `node`; `service.modify_index`
+/// is the CAS index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnServiceOp {
+    pub verb: CatalogVerb,
+    pub node: String,
+    pub service: NodeService,
+}
+
+/// A Check operation on `check.check_id` of node `check.node`; `check.modify_index` is the
+/// CAS index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxnCheckOp {
+    pub verb: CatalogVerb,
+    pub check: HealthCheck,
+}
+
+/// One operation of a transaction (catalog payloads are boxed: a check with its definition
+/// is much larger than a KV operation).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TxnOp {
     Kv(TxnKvOp),
+    Node(Box<TxnNodeOp>),
+    Service(Box<TxnServiceOp>),
+    Check(Box<TxnCheckOp>),
 }
 
-/// One result entry: `{"KV": {...}}`.
+impl TxnOp {
+    /// True for operations that change nothing; a transaction of only these is a read.
+    pub fn is_read(&self) -> bool {
+        match self {
+            TxnOp::Kv(op) => op.verb.is_read(),
+            TxnOp::Node(op) => op.verb.is_read(),
+            TxnOp::Service(op) => op.verb.is_read(),
+            TxnOp::Check(op) => op.verb.is_read(),
+        }
+    }
+}
+
+/// One result entry: `{"KV": {...}}`, `{"Node": {...}}`, `{"Service": {...}}` (agent form,
+/// as Consul's `structs.NodeService`) or `{"Check": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TxnResult {
     #[serde(rename = "KV")]
     Kv(KvEntry),
+    Node(Box<Node>),
+    Service(Box<NodeService>),
+    Check(Box<HealthCheck>),
 }
 
 /// One failure: `{"OpIndex": 0, "What": "..."}`.

@@ -11,7 +11,9 @@ mod service;
 pub use check::{CheckStatus, HealthCheck, HealthCheckDefinition};
 pub use health::{CheckServiceNode, HealthState, aggregate_status};
 pub use node::Node;
-pub use register::{DeregisterRequest, RegisterError, RegisterRequest};
+pub use register::{
+    DeregisterRequest, RegisterError, RegisterRequest, check_uuid, normalize_service,
+};
 pub use service::{
     ConnectProxyConfig, NodeService, ServiceAddress, ServiceConnect, ServiceNode, Weights,
 };

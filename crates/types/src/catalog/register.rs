@@ -93,7 +93,10 @@ impl RegisterRequest {
     }
 }
 
-fn normalize_service(service: &mut NodeService) -> Result<(), RegisterError> {
+/// Consul's `servicePreApply` defaults for a service about to be written: the ID defaults to
+/// the name, a name is required with an ID, wildcard addresses are refused and invalid
+/// weights become `{1, 1}`.
+pub fn normalize_service(service: &mut NodeService) -> Result<(), RegisterError> {
     if service.id.is_empty() && !service.service.is_empty() {
         service.id = service.service.clone();
     }
@@ -112,7 +115,7 @@ fn normalize_service(service: &mut NodeService) -> Result<(), RegisterError> {
 }
 
 /// hashicorp/go-uuid's `ParseUUID` checks, with its error texts.
-fn check_uuid(id: &str) -> Result<(), String> {
+pub fn check_uuid(id: &str) -> Result<(), String> {
     if id.len() != 36 {
         return Err("uuid string is wrong length".into());
     }
