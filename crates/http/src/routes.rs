@@ -48,6 +48,7 @@ pub enum Acl {
 #[derive(Debug, Clone, Copy)]
 pub enum Endpoint {
     KvGet,
+    KvRedirect,
     KvPut,
     KvDelete,
     Txn,
@@ -111,9 +112,9 @@ macro_rules! routes {
 }
 
 routes! {
-    GET "/v1/kv" => KvGet, KeyRead;
-    PUT "/v1/kv" => KvPut, KeyWrite;
-    DELETE "/v1/kv" => KvDelete, KeyWrite;
+    GET "/v1/kv" => KvRedirect, None;
+    PUT "/v1/kv" => KvRedirect, None;
+    DELETE "/v1/kv" => KvRedirect, None;
     GET "/v1/kv/" => KvGet, KeyRead;
     PUT "/v1/kv/" => KvPut, KeyWrite;
     DELETE "/v1/kv/" => KvDelete, KeyWrite;
@@ -167,6 +168,7 @@ routes! {
 fn handler(endpoint: Endpoint, filter: MethodFilter) -> MethodRouter<SharedContext> {
     match endpoint {
         Endpoint::KvGet => on(filter, kv::get),
+        Endpoint::KvRedirect => on(filter, kv_redirect),
         Endpoint::KvPut => on(filter, kv::put),
         Endpoint::KvDelete => on(filter, kv::delete),
         Endpoint::Txn => on(filter, txn::txn),
@@ -243,6 +245,25 @@ fn with_fallback(
             .into_response()
         }
     })
+}
+
+/// Consul registers `/v1/kv/` only, so Go's mux answers `/v1/kv` with a redirect to it
+/// (query kept), whatever the method.
+async fn kv_redirect(uri: axum::http::Uri) -> Response {
+    let location = match uri.query() {
+        Some(q) => format!("/v1/kv/?{q}"),
+        None => "/v1/kv/".to_string(),
+    };
+    let body = format!("<a href=\"{location}\">Moved Permanently</a>.\n\n");
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [
+            (header::LOCATION, location),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 async fn unknown_path(uri: axum::http::Uri) -> Response {

@@ -196,3 +196,20 @@ fn sigterm_exits_promptly_with_a_blocking_query_in_flight() {
         .recv_timeout(Duration::from_secs(10))
         .expect("blocked client was answered or cut off");
 }
+
+#[test]
+fn kv_without_trailing_slash_redirects_like_gos_mux() {
+    let agent = Agent::start_dev();
+    for method in ["GET", "PUT", "DELETE"] {
+        let request = format!(
+            "{method} /v1/kv?recurse HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let reply = common::raw_request(&agent.http_addr(), request.into_bytes());
+        assert_eq!(reply.status, 301, "{method}: {reply:?}");
+        assert_eq!(
+            reply.header("location"),
+            Some("/v1/kv/?recurse"),
+            "{method}"
+        );
+    }
+}
