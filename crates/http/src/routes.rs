@@ -234,6 +234,15 @@ fn with_fallback(
         .chain(allowed.iter().map(|m| m.to_string()))
         .collect::<Vec<_>>()
         .join(",");
+    // axum answers HEAD with the GET handler; Consul lists HEAD nowhere, so it is a 405.
+    let head_allow = allow.clone();
+    let router = router.on(MethodFilter::HEAD, move || async move {
+        HttpError::MethodNotAllowed {
+            method: "HEAD".into(),
+            allow: head_allow,
+        }
+        .into_response()
+    });
     router.fallback(move |method: Method| async move {
         if method == Method::OPTIONS {
             (StatusCode::OK, [(header::ALLOW, allow)]).into_response()

@@ -145,6 +145,10 @@ fn unknown_paths_and_errors_are_plain_text() {
         assert_eq!(reply.header("allow"), Some(allow), "{method} {path}");
         assert_eq!(reply.body, format!("method {method} not allowed"));
     }
+    // HEAD is in no route's method list (a HEAD answer carries no body).
+    let head = agent.http("HEAD", "/v1/status/leader", None);
+    assert_eq!(head.status, 405);
+    assert_eq!(head.header("allow"), Some("OPTIONS,GET"));
 }
 
 #[test]
