@@ -36,6 +36,17 @@ fn node_record(node: &Node) -> NodeRecord {
     }
 }
 
+/// `node_record` for a node the caller owns (already a clone): moves instead of cloning.
+fn owned_node_record(node: Node) -> NodeRecord {
+    NodeRecord {
+        name: node.node,
+        datacenter: node.datacenter,
+        address: node.address,
+        tagged_addresses: node.tagged_addresses.unwrap_or_default(),
+        meta: node.meta.unwrap_or_default(),
+    }
+}
+
 fn health(status: CheckStatus) -> Health {
     match status {
         CheckStatus::Passing => Health::Passing,
@@ -84,11 +95,13 @@ impl CatalogView for StateCatalogView {
             connect: false,
         };
         let (_, entries) = self.read(|store| store.health_service_nodes(service, &query));
+        // The entries are the store's clones, taken under the read lock: move their fields.
         entries
-            .iter()
+            .into_iter()
             .map(|entry| {
-                let weights = entry
-                    .service
+                let health = health(aggregate_status(&entry.checks));
+                let service = entry.service;
+                let weights = service
                     .weights
                     .as_ref()
                     .map_or_else(Weights::default, |w| Weights {
@@ -96,12 +109,12 @@ impl CatalogView for StateCatalogView {
                         warning: weight(w.warning),
                     });
                 InstanceRecord {
-                    node: node_record(&entry.node),
-                    service: entry.service.service.clone(),
-                    service_address: entry.service.address.clone(),
-                    port: entry.service.port,
-                    tags: entry.service.tags.clone(),
-                    health: health(aggregate_status(&entry.checks)),
+                    node: owned_node_record(entry.node),
+                    service: service.service,
+                    service_address: service.address,
+                    port: service.port,
+                    tags: service.tags,
+                    health,
                     weights,
                 }
             })
