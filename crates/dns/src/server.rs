@@ -17,6 +17,7 @@ use hickory_server::net::xfer::Protocol;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::{MessageResponse, MessageResponseBuilder, Queries};
 use tokio::net::{TcpListener, UdpSocket};
+use tokio::runtime::Handle;
 
 use crate::answer::{Answer, Env, Question, Responder};
 use crate::catalog::CatalogView;
@@ -38,7 +39,8 @@ const BIND_ATTEMPTS: usize = 16;
 /// A bound DNS server, not yet serving.
 pub struct DnsServer {
     tcp: Server<Handler>,
-    udp: Arc<UdpSocket>,
+    /// Blocking, with a read timeout: served by `udp::UdpLoop`'s thread.
+    udp: std::net::UdpSocket,
     core: Arc<Core>,
     local_addr: SocketAddr,
 }
@@ -53,10 +55,15 @@ impl DnsServer {
         let forwarder = Forwarder::new(&config)?;
         let responder = Responder::new(config)?;
         let (udp, tcp) = bind_pair(listen).await?;
-        let local_addr = udp.local_addr().map_err(|source| DnsError::Bind {
+        let bind_err = |source| DnsError::Bind {
             addr: listen,
             source,
-        })?;
+        };
+        let local_addr = udp.local_addr().map_err(bind_err)?;
+        let udp = udp.into_std().map_err(bind_err)?;
+        udp.set_nonblocking(false).map_err(bind_err)?;
+        udp.set_read_timeout(Some(udp::STOP_POLL))
+            .map_err(bind_err)?;
         let core = Arc::new(Core {
             view,
             responder,
@@ -67,7 +74,7 @@ impl DnsServer {
         tracing::info!(address = %local_addr, "DNS server listening (udp, tcp)");
         Ok(Self {
             tcp: server,
-            udp: Arc::new(udp),
+            udp,
             core,
             local_addr,
         })
@@ -78,16 +85,30 @@ impl DnsServer {
     }
 
     /// Serves until `shutdown` completes (then drains TCP; UDP queries still waiting on a
-    /// recursor are dropped) or a listener fails.
+    /// recursor are dropped) or a listener fails. Returns once the UDP socket is closed.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<(), DnsError> {
-        let udp = udp::serve(self.udp, self.core);
+        let mut udp = udp::UdpLoop::start(self.udp, self.core, Handle::current())?;
+        let mut udp_finished = false;
         let result = tokio::select! {
-            done = self.tcp.block_until_done() => done,
-            failed = udp => return Err(failed),
-            () = shutdown => self.tcp.shutdown_gracefully().await,
+            done = self.tcp.block_until_done() => done.map_err(server_error),
+            failed = &mut udp.done => {
+                udp_finished = true;
+                Err(failed.ok().flatten().unwrap_or_else(|| {
+                    DnsError::Server("the DNS UDP thread stopped".into())
+                }))
+            }
+            () = shutdown => self.tcp.shutdown_gracefully().await.map_err(server_error),
         };
-        result.map_err(|e| DnsError::Server(e.to_string()))
+        udp.stop();
+        if !udp_finished {
+            let _ = udp.done.await;
+        }
+        result
     }
+}
+
+fn server_error(error: impl std::fmt::Display) -> DnsError {
+    DnsError::Server(error.to_string())
 }
 
 /// Binds and serves until `shutdown`: the agent's entry point.
