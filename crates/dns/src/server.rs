@@ -101,7 +101,7 @@ impl DnsServer {
         };
         udp.stop();
         if !udp_finished {
-            let _ = udp.done.await;
+            let _ = (&mut udp.done).await;
         }
         result
     }

@@ -78,6 +78,13 @@ impl UdpLoop {
     }
 }
 
+/// Dropping the loop (e.g. `run` cancelled) stops the thread too, closing the socket.
+impl Drop for UdpLoop {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// Serves the socket until `stop` is set (`None`) or it fails for good (`Some`).
 fn serve(
     socket: &Arc<UdpSocket>,
