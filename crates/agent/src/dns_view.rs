@@ -5,7 +5,7 @@
 
 use proconsul_dns::{CatalogView, Health, InstanceRecord, NodeRecord, ReverseRecord, Weights};
 use proconsul_state::Store;
-use proconsul_state::catalog_read::ServiceQuery;
+use proconsul_state::store::node_prefix;
 use proconsul_types::catalog::{CheckStatus, Node, aggregate_status};
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
@@ -72,40 +72,52 @@ impl CatalogView for StateCatalogView {
         })
     }
 
+    /// The instances `Store::health_service_nodes` returns (no node-meta filter, not
+    /// connect), read by reference under the lock: only the fields DNS uses are copied,
+    /// instead of cloning every node, service and check first.
     fn service_instances(
         &self,
         _dc: &str,
         service: &str,
         tag: Option<&str>,
     ) -> Vec<InstanceRecord> {
-        let query = ServiceQuery {
-            tags: tag.map(|t| vec![t.to_string()]).unwrap_or_default(),
-            node_meta: Vec::new(),
-            connect: false,
-        };
-        let (_, entries) = self.read(|store| store.health_service_nodes(service, &query));
-        entries
-            .iter()
-            .map(|entry| {
-                let weights = entry
-                    .service
-                    .weights
-                    .as_ref()
-                    .map_or_else(Weights::default, |w| Weights {
-                        passing: weight(w.passing),
-                        warning: weight(w.warning),
-                    });
-                InstanceRecord {
-                    node: node_record(&entry.node),
-                    service: entry.service.service.clone(),
-                    service_address: entry.service.address.clone(),
-                    port: entry.service.port,
-                    tags: entry.service.tags.clone(),
-                    health: health(aggregate_status(&entry.checks)),
-                    weights,
-                }
-            })
-            .collect()
+        self.read(|store| {
+            let services = store.services();
+            services
+                .keys_by_secondary(service)
+                .iter()
+                .filter_map(|key| services.get(key))
+                .filter_map(|row| Some((store.nodes().get(&row.node)?, &row.service)))
+                // `NodeService::has_tags` for one tag, without building a `Vec<String>`.
+                .filter(|(_, svc)| {
+                    tag.is_none_or(|t| svc.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+                })
+                .map(|(node, svc)| {
+                    let prefix = node_prefix(&node.node);
+                    let checks = store
+                        .checks()
+                        .prefix(&prefix)
+                        .map(|(_, check)| check)
+                        .filter(|c| c.service_id.is_empty() || c.service_id == svc.id);
+                    let weights = svc
+                        .weights
+                        .as_ref()
+                        .map_or_else(Weights::default, |w| Weights {
+                            passing: weight(w.passing),
+                            warning: weight(w.warning),
+                        });
+                    InstanceRecord {
+                        node: node_record(node),
+                        service: svc.service.clone(),
+                        service_address: svc.address.clone(),
+                        port: svc.port,
+                        tags: svc.tags.clone(),
+                        health: health(aggregate_status(checks)),
+                        weights,
+                    }
+                })
+                .collect()
+        })
     }
 
     fn reverse_lookup(&self, ip: IpAddr) -> Option<ReverseRecord> {

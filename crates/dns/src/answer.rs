@@ -39,7 +39,7 @@ pub struct Answer {
 }
 
 impl Answer {
-    fn with(rcode: ResponseCode) -> Self {
+    pub(crate) fn with(rcode: ResponseCode) -> Self {
         Self {
             rcode,
             answers: Vec::new(),

@@ -1,5 +1,5 @@
 //! Consul's DNS interface: a pure core (name grammar, answer building, size trimming) and a
-//! thin hickory-server shell (UDP + TCP listeners, recursor forwarding).
+//! thin IO shell (our UDP loop, hickory-server on TCP, recursor forwarding).
 
 pub mod answer;
 pub mod catalog;
@@ -11,6 +11,7 @@ pub mod name;
 mod records;
 pub mod server;
 pub mod trim;
+mod udp;
 
 pub use catalog::{CatalogView, Health, InstanceRecord, NodeRecord, ReverseRecord, Weights};
 pub use config::{DnsConfig, RecursorStrategy, SoaConfig};
