@@ -4,8 +4,8 @@
 //! the local store without a leader round trip, which keeps lookups fast and available.
 
 use proconsul_dns::{CatalogView, Health, InstanceRecord, NodeRecord, ReverseRecord, Weights};
-use proconsul_state::Store;
 use proconsul_state::store::node_prefix;
+use proconsul_state::{ServiceQuery, Store};
 use proconsul_types::catalog::{CheckStatus, Node, aggregate_status};
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
@@ -72,26 +72,22 @@ impl CatalogView for StateCatalogView {
         })
     }
 
-    /// The instances `Store::health_service_nodes` returns (no node-meta filter, not
-    /// connect), read by reference under the lock: only the fields DNS uses are copied,
-    /// instead of cloning every node, service and check first.
+    /// The instances `Store::health_service_nodes` returns, read by reference under the
+    /// lock: only the fields DNS uses are copied, instead of cloning every node, service
+    /// and check first.
     fn service_instances(
         &self,
         _dc: &str,
         service: &str,
         tag: Option<&str>,
     ) -> Vec<InstanceRecord> {
+        let query = ServiceQuery {
+            tags: tag.map(str::to_string).into_iter().collect(),
+            ..ServiceQuery::default()
+        };
         self.read(|store| {
-            let services = store.services();
-            services
-                .keys_by_secondary(service)
-                .iter()
-                .filter_map(|key| services.get(key))
-                .filter_map(|row| Some((store.nodes().get(&row.node)?, &row.service)))
-                // `NodeService::has_tags` for one tag, without building a `Vec<String>`.
-                .filter(|(_, svc)| {
-                    tag.is_none_or(|t| svc.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
-                })
+            store
+                .service_instances(service, &query)
                 .map(|(node, svc)| {
                     let prefix = node_prefix(&node.node);
                     let checks = store

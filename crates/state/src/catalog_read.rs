@@ -105,8 +105,9 @@ impl Store {
         self.service_index.watch_key(name)
     }
 
-    /// Instances of `name` with their node, in (node, service ID) order.
-    fn instances<'a>(
+    /// Instances of `name` with their node, in (node, service ID) order, by reference: the
+    /// one lookup every service read (HTTP and DNS) goes through.
+    pub fn service_instances<'a>(
         &'a self,
         name: &str,
         query: &'a ServiceQuery,
@@ -157,7 +158,7 @@ impl Store {
         query: &ServiceQuery,
     ) -> (u64, Vec<ServiceNode>) {
         let nodes = self
-            .instances(name, query)
+            .service_instances(name, query)
             .map(|(node, service)| service.to_service_node(node))
             .collect();
         (self.query_index(name, query), nodes)
@@ -170,7 +171,7 @@ impl Store {
         query: &ServiceQuery,
     ) -> (u64, Vec<CheckServiceNode>) {
         let nodes = self
-            .instances(name, query)
+            .service_instances(name, query)
             .map(|(node, service)| {
                 let prefix = node_prefix(&node.node);
                 let (node_checks, service_checks): (Vec<&HealthCheck>, Vec<&HealthCheck>) = self
@@ -205,7 +206,7 @@ impl Store {
             connect: false,
         };
         let mut checks: Vec<HealthCheck> = self
-            .instances(name, &query)
+            .service_instances(name, &query)
             .flat_map(|(node, service)| {
                 let prefix = node_prefix(&node.node);
                 self.checks
