@@ -10,6 +10,7 @@ pub mod memory;
 pub mod name;
 mod records;
 pub mod server;
+mod tcp;
 pub mod trim;
 mod udp;
 

@@ -1,21 +1,25 @@
 //! The IO shell. UDP is our own receive loop (`udp`): each query is parsed and answered in
-//! place. TCP stays on hickory-server with our `RequestHandler`. Both hand the question to
-//! the pure `Responder` through `Core`, trim the result for their transport, forward names
-//! outside our zones to the recursors and encode hickory's `MessageResponse` the same way.
+//! place; TCP is our own accept loop with a task per connection (`tcp`). Both hand the
+//! question to the pure `Responder` through `Core`, trim the result for their transport,
+//! forward names outside our zones to the recursors and encode hickory's `MessageResponse`
+//! exactly as hickory-server's pipeline does (a test holds the two byte-identical).
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use hickory_proto::op::{Edns, Header, HeaderCounts, MessageType, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::{Name, Record, RecordType};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
-use hickory_server::Server;
-use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
-use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::server::Request;
 use hickory_server::zone_handler::{MessageResponse, MessageResponseBuilder, Queries};
+#[cfg(test)]
+use hickory_server::{
+    net::runtime::Time,
+    server::{RequestHandler, ResponseHandler, ResponseInfo},
+};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::runtime::Handle;
 
@@ -25,12 +29,8 @@ use crate::config::DnsConfig;
 use crate::error::DnsError;
 use crate::forward::Forwarder;
 use crate::trim::{Transport, trim};
-use crate::udp;
+use crate::{tcp, udp};
 
-/// Idle TCP connections are closed after this long (bounds per-connection resources).
-const TCP_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Responses queued per TCP connection.
-const TCP_RESPONSE_BUFFER: usize = 32;
 /// Largest EDNS payload we advertise back (Consul's UDP ceiling).
 const MAX_EDNS_PAYLOAD: u16 = 65535 - 68;
 /// Attempts to find a port free for both UDP and TCP when binding port 0.
@@ -38,7 +38,7 @@ const BIND_ATTEMPTS: usize = 16;
 
 /// A bound DNS server, not yet serving.
 pub struct DnsServer {
-    tcp: Server<Handler>,
+    tcp: TcpListener,
     /// Blocking, with a read timeout: served by `udp::UdpLoop`'s thread.
     udp: std::net::UdpSocket,
     core: Arc<Core>,
@@ -69,11 +69,9 @@ impl DnsServer {
             responder,
             forwarder,
         });
-        let mut server = Server::new(Handler(core.clone()));
-        server.register_listener(tcp, TCP_IDLE_TIMEOUT, TCP_RESPONSE_BUFFER);
         tracing::info!(address = %local_addr, "DNS server listening (udp, tcp)");
         Ok(Self {
-            tcp: server,
+            tcp,
             udp,
             core,
             local_addr,
@@ -84,20 +82,23 @@ impl DnsServer {
         self.local_addr
     }
 
-    /// Serves until `shutdown` completes (then drains TCP; UDP queries still waiting on a
-    /// recursor are dropped) or a listener fails. Returns once the UDP socket is closed.
-    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> Result<(), DnsError> {
-        let mut udp = udp::UdpLoop::start(self.udp, self.core, Handle::current())?;
+    /// Serves until `shutdown` completes or a listener fails; open TCP connections are
+    /// closed and UDP queries still waiting on a recursor are dropped. Returns once the UDP
+    /// socket is closed.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), DnsError> {
+        let mut udp = udp::UdpLoop::start(self.udp, self.core.clone(), Handle::current())?;
         let mut udp_finished = false;
         let result = tokio::select! {
-            done = self.tcp.block_until_done() => done.map_err(server_error),
+            error = tcp::serve(self.tcp, self.core) => {
+                Err(DnsError::Server(format!("DNS TCP listener failed: {error}")))
+            }
             failed = &mut udp.done => {
                 udp_finished = true;
                 Err(failed.ok().flatten().unwrap_or_else(|| {
                     DnsError::Server("the DNS UDP thread stopped".into())
                 }))
             }
-            () = shutdown => self.tcp.shutdown_gracefully().await.map_err(server_error),
+            () = shutdown => Ok(()),
         };
         udp.stop();
         if !udp_finished {
@@ -105,10 +106,6 @@ impl DnsServer {
         }
         result
     }
-}
-
-fn server_error(error: impl std::fmt::Display) -> DnsError {
-    DnsError::Server(error.to_string())
 }
 
 /// Binds and serves until `shutdown`: the agent's entry point.
@@ -147,9 +144,11 @@ pub(crate) struct Core {
     forwarder: Option<Forwarder>,
 }
 
-/// hickory-server's handler (TCP): the same `Core` as the UDP loop.
+/// hickory-server's handler, kept to prove our encoding matches its pipeline byte for byte.
+#[cfg(test)]
 struct Handler(Arc<Core>);
 
+#[cfg(test)]
 #[async_trait::async_trait]
 impl RequestHandler for Handler {
     async fn handle_request<R: ResponseHandler, T: Time>(
@@ -336,6 +335,7 @@ fn response_edns(requested: Option<u16>) -> Option<Edns> {
     })
 }
 
+#[cfg(test)]
 fn send_failed(request: &Request, error: &dyn std::fmt::Display) -> ResponseInfo {
     tracing::warn!(src = %request.src(), %error, "failed to send DNS response");
     let mut metadata = Metadata::response_from_request(&request.metadata);
@@ -351,7 +351,7 @@ mod tests {
     use super::*;
     use crate::catalog::{Health, InstanceRecord, NodeRecord, Weights};
     use crate::memory::MemoryCatalog;
-    use crate::udp::{Datagram, handle_datagram};
+    use crate::udp::{Datagram, handle_message};
     use futures_util::StreamExt;
     use hickory_proto::op::{Message, Query};
     use hickory_proto::serialize::binary::BinDecodable;
@@ -427,7 +427,7 @@ mod tests {
     fn via_fast_path(core: &Core, bytes: &[u8], protocol: Protocol) -> Vec<u8> {
         let mut out = vec![0xff; 3];
         if protocol == Protocol::Udp {
-            let handled = handle_datagram(core, bytes, src(), &mut out);
+            let handled = handle_message(core, bytes, src(), Protocol::Udp, &mut out);
             assert!(matches!(handled, Datagram::Reply), "answered locally");
         } else {
             let request = Request::from_bytes(bytes.to_vec(), src(), protocol).expect("parse");
@@ -506,12 +506,12 @@ mod tests {
         let valid = query("node1.node.consul.", RecordType::A, None, OpCode::Query);
         let short = &valid[..11];
         assert!(matches!(
-            handle_datagram(&core, short, src(), &mut out),
+            handle_message(&core, short, src(), Protocol::Udp, &mut out),
             Datagram::Drop
         ));
         let cut = &valid[..valid.len() - 3];
         assert!(matches!(
-            handle_datagram(&core, cut, src(), &mut out),
+            handle_message(&core, cut, src(), Protocol::Udp, &mut out),
             Datagram::Reply
         ));
         let formerr = Message::from_bytes(&out).expect("decodes");
@@ -521,7 +521,7 @@ mod tests {
         let mut response = valid.clone();
         response[2] |= 0x80;
         assert!(matches!(
-            handle_datagram(&core, &response, src(), &mut out),
+            handle_message(&core, &response, src(), Protocol::Udp, &mut out),
             Datagram::Drop
         ));
     }

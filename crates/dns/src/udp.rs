@@ -114,7 +114,7 @@ fn serve(
         }
         // A bug answering one query must not take the listener down with it.
         let handled = catch_unwind(AssertUnwindSafe(|| {
-            handle_datagram(core, &buf[..len], src, &mut out)
+            handle_message(core, &buf[..len], src, Protocol::Udp, &mut out)
         }));
         match handled {
             Ok(Datagram::Reply) => send(socket, &out, src),
@@ -145,32 +145,35 @@ fn serve(
     None
 }
 
-/// Parses one datagram and, when it can be answered locally, encodes the response into
+/// Parses one message (a UDP datagram or a TCP frame) and, when it can be answered
+/// locally, encodes the response into
 /// `out`. A message too short for a header or marked as a response is dropped (no
 /// reflection); one whose body does not parse gets FORMERR, as from hickory-server.
-pub(crate) fn handle_datagram(
+pub(crate) fn handle_message(
     core: &Core,
     bytes: &[u8],
     src: SocketAddr,
+    protocol: Protocol,
     out: &mut Vec<u8>,
 ) -> Datagram {
+    out.clear();
     let Ok(header) = Header::read(&mut BinDecoder::new(bytes)) else {
         return Datagram::Drop;
     };
     if header.metadata.message_type == MessageType::Response {
         return Datagram::Drop;
     }
-    let request = match Request::from_bytes(bytes.to_vec(), src, Protocol::Udp) {
+    let request = match Request::from_bytes(bytes.to_vec(), src, protocol) {
         Ok(request) => request,
         Err(error) => {
             tracing::debug!(%src, %error, "malformed DNS query: FORMERR");
-            form_error(&header, out);
+            form_error(&header, protocol, out);
             return Datagram::Reply;
         }
     };
     match core.local_reply(&request) {
         Some(reply) => {
-            encode(reply.response(&request.queries), Protocol::Udp, out);
+            encode(reply.response(&request.queries), protocol, out);
             Datagram::Reply
         }
         None => Datagram::Forward(Box::new(request)),
@@ -178,7 +181,7 @@ pub(crate) fn handle_datagram(
 }
 
 /// hickory-server's answer to a query it cannot parse: the header echoed, no question.
-fn form_error(header: &Header, out: &mut Vec<u8>) {
+fn form_error(header: &Header, protocol: Protocol, out: &mut Vec<u8>) {
     let mut metadata = Metadata::response_from_request(&header.metadata);
     metadata.response_code = ResponseCode::FormErr;
     let reply = Reply {
@@ -191,7 +194,7 @@ fn form_error(header: &Header, out: &mut Vec<u8>) {
         out.clear();
         return;
     };
-    encode(reply.response(&queries), Protocol::Udp, out);
+    encode(reply.response(&queries), protocol, out);
 }
 
 fn send(socket: &UdpSocket, bytes: &[u8], dst: SocketAddr) {

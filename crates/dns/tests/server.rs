@@ -338,3 +338,61 @@ async fn dig_sees_consul_answers() {
     assert!(full.contains("hostmaster.consul."), "{full}");
     server.stop().await;
 }
+
+/// Reads one length-prefixed message from a TCP stream.
+async fn read_frame(stream: &mut TcpStream) -> Vec<u8> {
+    let mut len = [0u8; 2];
+    timeout(WAIT, stream.read_exact(&mut len))
+        .await
+        .expect("answer in time")
+        .expect("read");
+    let mut body = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    stream.read_exact(&mut body).await.expect("read body");
+    body
+}
+
+#[tokio::test]
+async fn tcp_answers_pipelined_queries_in_order_and_survives_garbage() {
+    let server = start(DnsConfig::default()).await;
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    // Ten queries in one write (as dnsperf pipelines them), then a garbage frame.
+    let mut burst = Vec::new();
+    let names: Vec<String> = (0..10)
+        .map(|i| {
+            if i % 2 == 0 {
+                "web.service.consul.".into()
+            } else {
+                "nope.service.consul.".into()
+            }
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for name in &names {
+        let bytes = request(name, RecordType::A, None);
+        ids.push(u16::from_be_bytes([bytes[0], bytes[1]]));
+        burst.extend(u16::try_from(bytes.len()).expect("small").to_be_bytes());
+        burst.extend(bytes);
+    }
+    // A query header (QR clear) announcing one question whose bytes are cut short.
+    let garbage = [
+        0xde, 0xad, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0x07, b'w',
+    ];
+    burst.extend(u16::try_from(garbage.len()).expect("small").to_be_bytes());
+    burst.extend(garbage);
+    stream.write_all(&burst).await.expect("write");
+    for (i, id) in ids.iter().enumerate() {
+        let answer = Message::from_bytes(&read_frame(&mut stream).await).expect("decode");
+        assert_eq!(answer.metadata.id, *id, "answers come back in query order");
+        let want = if i % 2 == 0 {
+            ResponseCode::NoError
+        } else {
+            ResponseCode::NXDomain
+        };
+        assert_eq!(answer.metadata.response_code, want, "query {i}");
+    }
+    let formerr = Message::from_bytes(&read_frame(&mut stream).await).expect("decode");
+    assert_eq!(formerr.metadata.response_code, ResponseCode::FormErr);
+    // The same connection and the server still answer.
+    let again = tcp(server.addr, "web.service.consul.", RecordType::A).await;
+    assert_eq!(again.metadata.response_code, ResponseCode::NoError);
+}
