@@ -31,6 +31,8 @@ const MAX_DATAGRAM: usize = 4096;
 const MAX_FORWARDS: usize = 1024;
 /// Initial capacity of response buffers.
 const RESPONSE_CAPACITY: usize = 512;
+/// Threads reading the UDP socket.
+const UDP_THREADS: usize = 2;
 /// How often the blocked receive wakes up to look at the stop flag (bounds shutdown).
 pub(crate) const STOP_POLL: Duration = Duration::from_millis(100);
 
@@ -52,8 +54,9 @@ pub(crate) struct UdpLoop {
 }
 
 impl UdpLoop {
-    /// Starts the loop on a thread of its own; forwards run on `runtime`. The socket must be
-    /// blocking with a read timeout (`STOP_POLL`).
+    /// Starts the loop on `UDP_THREADS` threads reading the same socket (while one is in
+    /// `sendto`, another receives); forwards run on `runtime`. The socket must be blocking
+    /// with a read timeout (`STOP_POLL`).
     pub(crate) fn start(
         socket: UdpSocket,
         core: Arc<Core>,
@@ -61,14 +64,44 @@ impl UdpLoop {
     ) -> Result<Self, DnsError> {
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, done) = oneshot::channel();
+        let socket = Arc::new(socket);
+        let spawn_err =
+            |e: io::Error| DnsError::Server(format!("starting the DNS UDP thread: {e}"));
+        let mut threads = Vec::new();
+        for i in 0..UDP_THREADS {
+            let (socket, core, flag, runtime) =
+                (socket.clone(), core.clone(), stop.clone(), runtime.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("dns-udp-{i}"))
+                .spawn(move || serve(&socket, &core, &flag, &runtime));
+            match thread {
+                Ok(handle) => threads.push(handle),
+                Err(e) => {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(spawn_err(e));
+                }
+            }
+        }
+        drop(socket);
+        // One failing reader stops the others; `done` reports once all are gone (and with
+        // them the socket).
         let flag = stop.clone();
         std::thread::Builder::new()
-            .name("dns-udp".into())
+            .name("dns-udp-join".into())
             .spawn(move || {
-                let failed = serve(&Arc::new(socket), &core, &flag, &runtime);
-                let _ = tx.send(failed);
+                let mut failure = None;
+                for thread in threads {
+                    let failed = thread.join().unwrap_or_else(|_| {
+                        Some(DnsError::Server("a DNS UDP thread panicked".into()))
+                    });
+                    if failed.is_some() {
+                        flag.store(true, Ordering::Relaxed);
+                        failure = failure.or(failed);
+                    }
+                }
+                let _ = tx.send(failure);
             })
-            .map_err(|e| DnsError::Server(format!("starting the DNS UDP thread: {e}")))?;
+            .map_err(spawn_err)?;
         Ok(Self { stop, done })
     }
 
