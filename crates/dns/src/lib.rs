@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod forward;
 pub mod memory;
+mod mmsg;
 pub mod name;
 mod records;
 pub mod server;

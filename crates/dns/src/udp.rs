@@ -22,6 +22,7 @@ use tokio::task::JoinSet;
 
 use crate::answer::Answer;
 use crate::error::DnsError;
+use crate::mmsg::{self, Batch};
 use crate::server::{Core, Reply, encode};
 
 /// Largest datagram read, as hickory-server's UDP stream (longer ones are cut and then
@@ -118,20 +119,24 @@ impl Drop for UdpLoop {
     }
 }
 
-/// Serves the socket until `stop` is set (`None`) or it fails for good (`Some`).
+/// Serves the socket until `stop` is set (`None`) or it fails for good (`Some`): each
+/// batch of queued datagrams is taken in one call, answered in place, and the answers sent
+/// in one call.
 fn serve(
     socket: &Arc<UdpSocket>,
     core: &Arc<Core>,
     stop: &AtomicBool,
     runtime: &Handle,
 ) -> Option<DnsError> {
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    let mut out = Vec::with_capacity(RESPONSE_CAPACITY);
+    let mut batch = Batch::new(MAX_DATAGRAM);
+    let mut outs: Vec<Vec<u8>> = (0..mmsg::BATCH)
+        .map(|_| Vec::with_capacity(RESPONSE_CAPACITY))
+        .collect();
     let permits = Arc::new(Semaphore::new(MAX_FORWARDS));
     let mut forwards = JoinSet::new();
     while !stop.load(Ordering::Relaxed) {
-        let (len, src) = match socket.recv_from(&mut buf) {
-            Ok(received) => received,
+        let count = match batch.recv(socket) {
+            Ok(count) => count,
             Err(error) if timed_out(&error) => continue,
             Err(error) if unrecoverable(&error) => {
                 return Some(DnsError::Server(format!("DNS UDP socket failed: {error}")));
@@ -141,41 +146,64 @@ fn serve(
                 continue;
             }
         };
-        if !respondable(src) {
-            tracing::debug!(%src, "DNS query from an address that cannot be answered");
-            continue;
-        }
-        // A bug answering one query must not take the listener down with it.
-        let handled = catch_unwind(AssertUnwindSafe(|| {
-            handle_message(core, &buf[..len], src, Protocol::Udp, &mut out)
-        }));
-        match handled {
-            Ok(Datagram::Reply) => send(socket, &out, src),
-            Ok(Datagram::Drop) => {}
-            Ok(Datagram::Forward(request)) => {
-                let Ok(permit) = permits.clone().try_acquire_owned() else {
-                    tracing::debug!(%src, "too many forwarded DNS queries in flight: dropped");
-                    continue;
-                };
-                let (core, socket) = (core.clone(), socket.clone());
-                forwards.spawn_on(
-                    async move {
-                        let reply = core.forward_reply(&request).await;
-                        let mut out = Vec::with_capacity(RESPONSE_CAPACITY);
-                        encode(reply.response(&request.queries), Protocol::Udp, &mut out);
-                        // A UDP send does not wait for the peer; it only blocks while the
-                        // socket's send buffer is full.
-                        send(&socket, &out, src);
-                        drop(permit);
-                    },
-                    runtime,
-                );
+        let mut replies = Vec::with_capacity(count);
+        for (i, out) in outs.iter_mut().enumerate().take(count) {
+            let (bytes, src) = batch.datagram(i);
+            let Some(src) = src.filter(|s| respondable(*s)) else {
+                tracing::debug!("DNS query from an address that cannot be answered");
+                out.clear();
+                continue;
+            };
+            // A bug answering one query must not take the listener down with it.
+            let handled = catch_unwind(AssertUnwindSafe(|| {
+                handle_message(core, bytes, src, Protocol::Udp, out)
+            }));
+            match handled {
+                Ok(Datagram::Reply) => replies.push((i, src)),
+                Ok(Datagram::Drop) => {}
+                Ok(Datagram::Forward(request)) => {
+                    forward(&permits, &mut forwards, core, socket, request, src, runtime)
+                }
+                Err(_) => tracing::error!(%src, "answering a DNS query panicked"),
             }
-            Err(_) => tracing::error!(%src, "answering a DNS query panicked"),
         }
+        let answers: Vec<(&[u8], SocketAddr)> = replies
+            .iter()
+            .map(|(i, src)| (outs[*i].as_slice(), *src))
+            .collect();
+        batch.send(socket, &answers);
         while forwards.try_join_next().is_some() {}
     }
     None
+}
+
+/// Hands a question for the recursors to a (bounded) task that answers it when they do.
+fn forward(
+    permits: &Arc<Semaphore>,
+    forwards: &mut JoinSet<()>,
+    core: &Arc<Core>,
+    socket: &Arc<UdpSocket>,
+    request: Box<Request>,
+    src: SocketAddr,
+    runtime: &Handle,
+) {
+    let Ok(permit) = permits.clone().try_acquire_owned() else {
+        tracing::debug!(%src, "too many forwarded DNS queries in flight: dropped");
+        return;
+    };
+    let (core, socket) = (core.clone(), socket.clone());
+    forwards.spawn_on(
+        async move {
+            let reply = core.forward_reply(&request).await;
+            let mut out = Vec::with_capacity(RESPONSE_CAPACITY);
+            encode(reply.response(&request.queries), Protocol::Udp, &mut out);
+            // A UDP send does not wait for the peer; it only blocks while the socket's
+            // send buffer is full.
+            send(&socket, &out, src);
+            drop(permit);
+        },
+        runtime,
+    );
 }
 
 /// Parses one message (a UDP datagram or a TCP frame) and, when it can be answered
