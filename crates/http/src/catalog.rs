@@ -3,7 +3,7 @@
 use crate::body::read_json;
 use crate::context::SharedContext;
 use crate::discovery::{
-    filter, keep_matching, matches, node_meta, reply, reply_shared, tags, unknown_peer,
+    filter, keep_matching, matches, node_meta, reply, reply_shared, service_query, unknown_peer,
 };
 use crate::error::HttpError;
 use crate::query::{Params, check_datacenter};
@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use proconsul_state::{Command, Response as Applied, ServiceQuery};
+use proconsul_state::{Command, Response as Applied};
 use proconsul_types::catalog::{DeregisterRequest, Node, NodeService, RegisterRequest};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -151,11 +151,7 @@ async fn service_nodes(
     connect: bool,
 ) -> Result<Response, HttpError> {
     let filter = filter(&params)?;
-    let query = ServiceQuery {
-        tags: tags(&params),
-        node_meta: node_meta(&params),
-        connect,
-    };
+    let query = service_query(&params, connect);
     let question = format!(
         "catalog/{}/{name}",
         if connect { "connect" } else { "service" }
@@ -166,13 +162,7 @@ async fn service_nodes(
         &question,
         |s| s.query_index(&name, &query),
         |s| s.catalog_service_nodes(&name, &query),
-        |s| {
-            if connect {
-                s.watch_connect()
-            } else {
-                s.watch_service(&name)
-            }
-        },
+        |s| s.watch_query(&name, &query),
         |mut nodes| {
             if unknown_peer(&params) {
                 nodes.clear();

@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use proconsul_filter::Filter;
-use proconsul_state::{Store, Watch};
+use proconsul_state::{ServiceQuery, Store, Watch};
 use serde::Serialize;
 
 /// `?node-meta=key:value` pairs, repeatable; a value without `:` means an empty value.
@@ -42,6 +42,16 @@ pub fn tags(params: &Params) -> Vec<String> {
 /// in Consul, a query for an unknown peer's services answers an empty list.
 pub fn unknown_peer(params: &Params) -> bool {
     params.get("peer").is_some_and(|p| !p.is_empty())
+}
+
+/// The instance query of `/v1/{catalog,health}/{service,connect}/:s`: `?tag=`,
+/// `?node-meta=`, and whether only connect-capable instances count.
+pub fn service_query(params: &Params, connect: bool) -> ServiceQuery {
+    ServiceQuery {
+        tags: tags(params),
+        node_meta: node_meta(params),
+        connect,
+    }
 }
 
 /// Parses `?filter=` up front, so a bad expression is a 400 before any blocking.

@@ -2,12 +2,13 @@
 //! checks (`?passing`), and checks in a state.
 
 use crate::context::SharedContext;
-use crate::discovery::{filter, keep_matching, node_meta, reply, reply_shared, tags, unknown_peer};
+use crate::discovery::{
+    filter, keep_matching, node_meta, reply, reply_shared, service_query, unknown_peer,
+};
 use crate::error::HttpError;
 use crate::query::Params;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use proconsul_state::ServiceQuery;
 use proconsul_types::catalog::HealthState;
 
 pub async fn node(
@@ -80,11 +81,7 @@ async fn service_nodes(
 ) -> Result<Response, HttpError> {
     let filter = filter(&params)?;
     let only_passing = passing(&params)?;
-    let query = ServiceQuery {
-        tags: tags(&params),
-        node_meta: node_meta(&params),
-        connect,
-    };
+    let query = service_query(&params, connect);
     let question = format!(
         "health/{}/{name}",
         if connect { "connect" } else { "service" }
@@ -95,13 +92,7 @@ async fn service_nodes(
         &question,
         |s| s.query_index(&name, &query),
         |s| s.health_service_nodes(&name, &query),
-        |s| {
-            if connect {
-                s.watch_connect()
-            } else {
-                s.watch_service(&name)
-            }
-        },
+        |s| s.watch_query(&name, &query),
         |mut nodes| {
             if unknown_peer(&params) {
                 nodes.clear();

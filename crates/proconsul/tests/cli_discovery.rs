@@ -3,43 +3,9 @@
 
 mod common;
 
-use std::process::Output;
 use std::time::Duration;
 
-use common::{Agent, wait_for};
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Asserts success and returns stdout.
-fn ok(out: Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "stdout: {}\nstderr: {}",
-        stdout(&out),
-        stderr(&out)
-    );
-    stdout(&out)
-}
-
-/// Asserts exit code 1 with empty stdout and returns stderr.
-fn fails(out: Output) -> String {
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "stdout: {}\nstderr: {}",
-        stdout(&out),
-        stderr(&out)
-    );
-    assert_eq!(stdout(&out), "", "stderr: {}", stderr(&out));
-    stderr(&out)
-}
+use common::{Agent, fails, ok, stderr, stdout, wait_for};
 
 /// Waits until `catalog services` (with `extra` flags) prints exactly `expected`.
 fn wait_catalog_services(agent: &Agent, extra: &[&str], expected: &str) {

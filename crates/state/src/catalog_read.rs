@@ -146,6 +146,15 @@ impl Store {
         }
     }
 
+    /// The watch matching `query_index`: the service's own, or any change for connect.
+    pub fn watch_query(&self, name: &str, query: &ServiceQuery) -> Watch {
+        if query.connect {
+            self.watch_connect()
+        } else {
+            self.watch_service(name)
+        }
+    }
+
     /// Wakes for connect queries: any service or check change (no per-destination index).
     pub fn watch_connect(&self) -> Watch {
         Watch::any([self.services.watch_table(), self.checks.watch_table()])

@@ -193,30 +193,9 @@ impl CheckDefinition {
         Ok(())
     }
 
-    /// `CheckType.Type()`: the kind as the API names it.
+    /// `CheckType.Type()`: the kind as the API names it (one rule, the catalog's).
     pub fn check_type(&self) -> &'static str {
-        let timed = !self.interval.is_zero();
-        if timed && !self.grpc.is_empty() {
-            "grpc"
-        } else if timed && !self.http.is_empty() {
-            "http"
-        } else if !self.ttl.is_zero() {
-            "ttl"
-        } else if timed && !self.tcp.is_empty() {
-            "tcp"
-        } else if timed && !self.udp.is_empty() {
-            "udp"
-        } else if self.is_alias() {
-            "alias"
-        } else if self.is_script() && !self.docker_container_id.is_empty() {
-            "docker"
-        } else if self.is_script() {
-            "script"
-        } else if timed && !self.h2ping.is_empty() {
-            "h2ping"
-        } else {
-            ""
-        }
+        self.catalog_definition().check_type()
     }
 
     /// True when `status` is empty or one of the three statuses a check may start in.

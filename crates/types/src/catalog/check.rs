@@ -113,7 +113,8 @@ pub struct HealthCheckDefinition {
 
 impl HealthCheckDefinition {
     /// The check type Consul derives from a definition (`CheckType.Type()`), used when a
-    /// catalog registration leaves `Type` empty. Interval-driven kinds need an interval.
+    /// catalog registration leaves `Type` empty. Network kinds need an interval; script and
+    /// Docker checks are named by their arguments alone, as in Consul.
     pub fn check_type(&self) -> &'static str {
         let timed = !self.interval.is_zero();
         if timed && !self.grpc.is_empty() {
@@ -128,9 +129,9 @@ impl HealthCheckDefinition {
             "udp"
         } else if !self.alias_node.is_empty() || !self.alias_service.is_empty() {
             "alias"
-        } else if timed && !self.docker_container_id.is_empty() {
+        } else if !self.script_args.is_empty() && !self.docker_container_id.is_empty() {
             "docker"
-        } else if timed && !self.script_args.is_empty() {
+        } else if !self.script_args.is_empty() {
             "script"
         } else if timed && !self.h2ping.is_empty() {
             "h2ping"
