@@ -9,17 +9,19 @@ use serde_json::json;
 use std::io::{Read, Write};
 use std::net::{TcpListener, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(15);
 
-/// A tiny HTTP server answering every request with the status in `status`.
-fn flipping_server() -> (String, Arc<AtomicU16>) {
+/// A tiny HTTP server answering every request with the status in `status`; also counts the
+/// failing (non-2xx) answers it gave.
+fn flipping_server_counted() -> (String, Arc<AtomicU16>, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}/health", listener.local_addr().expect("addr"));
     let status = Arc::new(AtomicU16::new(200));
-    let shared = status.clone();
+    let failures = Arc::new(AtomicUsize::new(0));
+    let (shared, failed) = (status.clone(), failures.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
@@ -31,9 +33,16 @@ fn flipping_server() -> (String, Arc<AtomicU16>) {
                 "HTTP/1.1 {code} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
-            let _ = stream.write_all(reply.as_bytes());
+            if stream.write_all(reply.as_bytes()).is_ok() && !(200..300).contains(&code) {
+                failed.fetch_add(1, Ordering::SeqCst);
+            }
         }
     });
+    (url, status, failures)
+}
+
+fn flipping_server() -> (String, Arc<AtomicU16>) {
+    let (url, status, _) = flipping_server_counted();
     (url, status)
 }
 
@@ -85,17 +94,34 @@ fn http_check_follows_the_endpoint_and_the_catalog_follows_the_check() {
 #[test]
 fn thresholds_hold_back_a_flip() {
     let agent = Agent::start_dev();
-    let (url, status) = flipping_server();
+    let (url, status, failures) = flipping_server_counted();
     register(
         &agent,
         json!({"Name": "api", "Check": {"HTTP": url, "Interval": "1s", "Status": "passing",
                "FailuresBeforeCritical": 3}}),
     );
+    // Consul's handler reports a check's first result whatever it is; thresholds count
+    // from the first success on. So let a passing probe run first.
+    wait_for("a first passing probe", DEADLINE, || {
+        let checks = agent.get("/v1/agent/checks").json();
+        (checks["service:api"]["Output"]
+            .as_str()?
+            .contains("status 200"))
+        .then_some(())
+    });
     status.store(500, Ordering::SeqCst);
-    // The first two failures are absorbed; the third turns the check critical.
-    wait_status(&agent, "service:api", "critical");
-    let log = agent.log();
-    assert!(!log.contains("panicked"), "{log}");
+    // Polled far faster than the 1 s interval: the check may only turn critical once the
+    // endpoint has failed three times (without the threshold, the first failure would do).
+    let failed_before = wait_for("critical", DEADLINE, || {
+        let seen = failures.load(Ordering::SeqCst);
+        let checks = agent.get("/v1/agent/checks").json();
+        (checks["service:api"]["Status"] == "critical").then_some(seen)
+    });
+    assert!(
+        failed_before >= 2,
+        "critical after {failed_before} failing answers"
+    );
+    assert!(failures.load(Ordering::SeqCst) >= 3);
 }
 
 #[test]
